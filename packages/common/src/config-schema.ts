@@ -1,0 +1,231 @@
+import { parseDuration } from './duration.ts';
+
+/**
+ * One configuration key: where it comes from, its default, and what a valid value is.
+ * `expected` is the phrase used in error lines and in the README table, so both say the same.
+ */
+export interface KeySpec {
+  doc: string;
+  env: string;
+  default: unknown;
+  expected: string;
+  /** Turns a string from the environment or the command line into the key's type. */
+  coerce?: (text: string) => unknown;
+  /** True when the (already coerced) value is acceptable. */
+  valid: (value: unknown) => boolean;
+  /** README text for a default that is derived from other keys. */
+  defaultText?: string;
+}
+
+const isInt = (value: unknown): value is number => Number.isInteger(value);
+const intText = (text: string): unknown => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : text);
+const durationText = (text: string): unknown => parseDuration(text) ?? text;
+
+const positiveInt = (doc: string, env: string, def: number): KeySpec => ({
+  doc,
+  env,
+  default: def,
+  expected: 'a positive integer',
+  coerce: intText,
+  valid: (v) => isInt(v) && v > 0,
+});
+
+const port = (doc: string, env: string, def: number): KeySpec => ({
+  doc,
+  env,
+  default: def,
+  expected: 'a port number from 0 to 65535',
+  coerce: intText,
+  valid: (v) => isInt(v) && v >= 0 && v <= 65535,
+});
+
+const duration = (doc: string, env: string, def: string, min = 1): KeySpec => ({
+  doc,
+  env,
+  default: parseDuration(def),
+  defaultText: def,
+  expected:
+    min === 0
+      ? 'a duration such as "250ms", "5s", "1m" or milliseconds'
+      : 'a positive duration such as "250ms", "5s", "1m" or milliseconds',
+  coerce: durationText,
+  valid: (v) => typeof v === 'number' && Number.isFinite(v) && v >= min,
+});
+
+const text = (
+  doc: string,
+  env: string,
+  def: string,
+  pattern = /^.+$/,
+  expected = 'a non-empty string',
+): KeySpec => ({
+  doc,
+  env,
+  default: def,
+  expected,
+  valid: (v) => typeof v === 'string' && pattern.test(v),
+});
+
+const oneOf = (doc: string, env: string, def: string, options: readonly string[]): KeySpec => ({
+  doc,
+  env,
+  default: def,
+  expected: `one of ${options.map((o) => `"${o}"`).join(', ')}`,
+  valid: (v) => typeof v === 'string' && options.includes(v),
+});
+
+const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+const TOPIC_EXPECTED = 'a topic name of letters, digits, ".", "_" or "-"';
+const BROKER = /^[^\s:,]+:\d{1,5}$/;
+
+/**
+ * Every configuration key. Keys and variable names are a contract shared with scripts, compose
+ * files and external tests: add keys freely, rename none.
+ */
+export const configSchema = {
+  'kafka.brokers': {
+    doc: 'comma-separated bootstrap servers',
+    env: 'KAFKA_BROKERS',
+    default: ['localhost:9092'],
+    defaultText: 'localhost:9092',
+    expected: 'comma-separated host:port pairs',
+    coerce: (t) =>
+      t
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    valid: (v) =>
+      Array.isArray(v) && v.length > 0 && v.every((b) => typeof b === 'string' && BROKER.test(b)),
+  },
+  'kafka.clientId': text(
+    'client id prefix; each process appends its role, host and pid',
+    'KAFKA_CLIENT_ID',
+    'kafka-throttle',
+  ),
+  'kafka.topic': text(
+    'the request topic (created if missing)',
+    'KAFKA_TOPIC',
+    'throttled_topic',
+    TOPIC,
+    TOPIC_EXPECTED,
+  ),
+  'kafka.partitions': positiveInt('partitions when the topic is created', 'KAFKA_PARTITIONS', 6),
+  'kafka.replicationFactor': positiveInt(
+    'replication when topics are created',
+    'KAFKA_REPLICATION_FACTOR',
+    1,
+  ),
+  'ingest.host': text('address ingest listens on', 'INGEST_HOST', '0.0.0.0'),
+  'ingest.port': port('HTTP port of ingest (0 = any free port, logged)', 'INGEST_PORT', 8080),
+  'ingest.maxBodyBytes': positiveInt('larger bodies get 413', 'INGEST_MAX_BODY_BYTES', 524288),
+  'ingest.ackTimeout': duration(
+    "longest wait for Kafka's ack before 503",
+    'INGEST_ACK_TIMEOUT',
+    '5s',
+  ),
+  'ingest.linger': duration(
+    'how long a produce batch waits for more requests (0 = send at once)',
+    'INGEST_LINGER',
+    '2ms',
+    0,
+  ),
+  'ingest.maxBatchMessages': positiveInt(
+    'most requests coalesced into one produce request',
+    'INGEST_MAX_BATCH_MESSAGES',
+    500,
+  ),
+  'ingest.maxBatchBytes': positiveInt(
+    'most body bytes coalesced into one produce request',
+    'INGEST_MAX_BATCH_BYTES',
+    1_000_000,
+  ),
+  'drain.group': text('consumer group id', 'DRAIN_GROUP', 'throttle-drain'),
+  'drain.host': text(
+    'address the drain health and metrics server listens on',
+    'DRAIN_HOST',
+    '0.0.0.0',
+  ),
+  'drain.port': port(
+    'health and metrics port of a drain worker (0 = any free port, logged)',
+    'DRAIN_PORT',
+    8081,
+  ),
+  'drain.shutdownTimeout': duration(
+    'longest graceful stop before the worker exits anyway',
+    'DRAIN_SHUTDOWN_TIMEOUT',
+    '8s',
+  ),
+  'rate.messages': positiveInt(
+    'N: deliveries allowed per period, for the whole group',
+    'RATE_MESSAGES',
+    5,
+  ),
+  'rate.period': duration(
+    'the period: milliseconds or a duration ("250ms", "5s", "1m")',
+    'RATE_PERIOD',
+    '5s',
+  ),
+  'rate.burst': {
+    doc: 'most deliveries that may start back to back; 1 spaces them evenly',
+    env: 'RATE_BURST',
+    default: null,
+    defaultText: 'rate.messages',
+    expected: 'a positive integer no larger than rate.messages',
+    coerce: (t) => (t.trim() === '' ? null : intText(t)),
+    valid: (v) => v === null || (isInt(v) && v > 0),
+  },
+  'sink.type': oneOf('`log` (one JSON line per delivery on stdout) or `http`', 'SINK', 'log', [
+    'log',
+    'http',
+  ]),
+  'sink.url': {
+    doc: 'destination for `http`; required then',
+    env: 'SINK_URL',
+    default: null,
+    defaultText: '(none)',
+    expected: 'an http:// or https:// URL',
+    coerce: (t) => (t.trim() === '' ? null : t.trim()),
+    valid: (v) => v === null || (typeof v === 'string' && isHttpUrl(v)),
+  },
+  'sink.timeout': duration('per attempt', 'SINK_TIMEOUT', '10s'),
+  'sink.maxAttempts': positiveInt(
+    'attempts before the message goes to the dead-letter topic',
+    'SINK_MAX_ATTEMPTS',
+    5,
+  ),
+  'sink.backoffBase': duration(
+    'first retry delay; doubles each attempt, with jitter',
+    'SINK_BACKOFF_BASE',
+    '200ms',
+  ),
+  'sink.backoffMax': duration('longest retry delay', 'SINK_BACKOFF_MAX', '30s'),
+  'dlq.topic': {
+    doc: 'dead-letter topic',
+    env: 'DLQ_TOPIC',
+    default: null,
+    defaultText: '`<kafka.topic>.dlq`',
+    expected: TOPIC_EXPECTED,
+    coerce: (t) => (t.trim() === '' ? null : t.trim()),
+    valid: (v) => v === null || (typeof v === 'string' && TOPIC.test(v)),
+  },
+  'log.level': oneOf('pino level', 'LOG_LEVEL', 'info', [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ]),
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof configSchema;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

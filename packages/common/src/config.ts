@@ -1,0 +1,236 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import convict from 'convict';
+import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
+import { ConfigError } from './errors.ts';
+
+export type SinkType = 'log' | 'http';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The validated configuration. Durations are milliseconds. */
+export interface Config {
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    partitions: number;
+    replicationFactor: number;
+  };
+  ingest: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    ackTimeout: number;
+    linger: number;
+    maxBatchMessages: number;
+    maxBatchBytes: number;
+  };
+  drain: { group: string; host: string; port: number; shutdownTimeout: number };
+  rate: { messages: number; period: number; burst: number };
+  sink: {
+    type: SinkType;
+    url: string | undefined;
+    timeout: number;
+    maxAttempts: number;
+    backoffBase: number;
+    backoffMax: number;
+  };
+  dlq: { topic: string };
+  log: { level: LogLevel };
+}
+
+export interface LoadConfigOptions {
+  /** Environment variables, usually `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Command-line arguments (`--rate.messages=10`), usually `process.argv.slice(2)`. */
+  args?: readonly string[];
+  /** Where `default.json` and `<NODE_ENV>.json` live; the repository's `config/` by default. */
+  configDir?: string;
+}
+
+export const defaultConfigDir = fileURLToPath(new URL('../../../config/', import.meta.url));
+
+const FORMAT_PREFIX = 'kafka-throttle:';
+let formatsRegistered = false;
+
+/**
+ * Loads configuration from, later winning: `config/default.json`, `config/<NODE_ENV>.json`, the
+ * file named by `CONFIG_FILE`, environment variables, `--key=value` arguments.
+ * Throws a ConfigError listing every bad key, its value and what was expected.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? {};
+  const args = options.args ?? [];
+  const configDir = options.configDir ?? defaultConfigDir;
+  registerFormats();
+
+  const problems = unknownArguments(args);
+  const conf = convict(convictSchema(), { env: { ...env }, args: [...args] });
+  for (const file of configFiles(configDir, env)) {
+    if (!existsSync(file.path)) {
+      if (file.required) problems.push(`CONFIG_FILE: no such file, got "${file.path}"`);
+      continue;
+    }
+    try {
+      conf.loadFile(file.path);
+    } catch (error) {
+      problems.push(`${file.label}: ${file.path} is not valid JSON (${messageOf(error)})`);
+    }
+  }
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (error) {
+    problems.push(...messageOf(error).split('\n').map(readableProblem));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const get = (key: ConfigKey): unknown => conf.get(key as never);
+  const config = toConfig(get);
+  const crossProblems = crossKeyProblems(config, get);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
+  return config;
+}
+
+function configFiles(
+  configDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { path: string; label: string; required: boolean }[] {
+  const files = [{ path: join(configDir, 'default.json'), label: 'config', required: false }];
+  if (env.NODE_ENV) {
+    files.push({
+      path: join(configDir, `${env.NODE_ENV}.json`),
+      label: 'config',
+      required: false,
+    });
+  }
+  if (env.CONFIG_FILE) files.push({ path: env.CONFIG_FILE, label: 'CONFIG_FILE', required: true });
+  return files;
+}
+
+function toConfig(get: (key: ConfigKey) => unknown): Config {
+  const topic = get('kafka.topic') as string;
+  const messages = get('rate.messages') as number;
+  return {
+    kafka: {
+      brokers: get('kafka.brokers') as string[],
+      clientId: get('kafka.clientId') as string,
+      topic,
+      partitions: get('kafka.partitions') as number,
+      replicationFactor: get('kafka.replicationFactor') as number,
+    },
+    ingest: {
+      host: get('ingest.host') as string,
+      port: get('ingest.port') as number,
+      maxBodyBytes: get('ingest.maxBodyBytes') as number,
+      ackTimeout: get('ingest.ackTimeout') as number,
+      linger: get('ingest.linger') as number,
+      maxBatchMessages: get('ingest.maxBatchMessages') as number,
+      maxBatchBytes: get('ingest.maxBatchBytes') as number,
+    },
+    drain: {
+      group: get('drain.group') as string,
+      host: get('drain.host') as string,
+      port: get('drain.port') as number,
+      shutdownTimeout: get('drain.shutdownTimeout') as number,
+    },
+    rate: {
+      messages,
+      period: get('rate.period') as number,
+      burst: (get('rate.burst') as number | null) ?? messages,
+    },
+    sink: {
+      type: get('sink.type') as SinkType,
+      url: (get('sink.url') as string | null) ?? undefined,
+      timeout: get('sink.timeout') as number,
+      maxAttempts: get('sink.maxAttempts') as number,
+      backoffBase: get('sink.backoffBase') as number,
+      backoffMax: get('sink.backoffMax') as number,
+    },
+    dlq: { topic: (get('dlq.topic') as string | null) ?? `${topic}.dlq` },
+    log: { level: get('log.level') as LogLevel },
+  };
+}
+
+function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): string[] {
+  const problems: string[] = [];
+  const burst = get('rate.burst');
+  if (burst !== null && config.rate.burst > config.rate.messages) {
+    problems.push(
+      `rate.burst: must be ${configSchema['rate.burst'].expected} (${config.rate.messages}), got ${JSON.stringify(burst)}`,
+    );
+  }
+  if (config.sink.type === 'http' && config.sink.url === undefined) {
+    problems.push(
+      `sink.url: must be ${configSchema['sink.url'].expected} when sink.type is "http", got nothing`,
+    );
+  }
+  if (config.dlq.topic === config.kafka.topic) {
+    problems.push(
+      `dlq.topic: must differ from kafka.topic, got ${JSON.stringify(config.dlq.topic)}`,
+    );
+  }
+  if (config.sink.backoffMax < config.sink.backoffBase) {
+    problems.push(
+      `sink.backoffMax: must be at least sink.backoffBase (${config.sink.backoffBase}ms), got ${config.sink.backoffMax}`,
+    );
+  }
+  return problems;
+}
+
+function convictSchema(): convict.Schema<Record<string, unknown>> {
+  const schema: Record<string, Record<string, unknown>> = {};
+  for (const [key, spec] of Object.entries(configSchema) as [ConfigKey, KeySpec][]) {
+    const [group, name] = key.split('.') as [string, string];
+    schema[group] ??= {};
+    schema[group][name] = {
+      doc: spec.doc,
+      format: FORMAT_PREFIX + key,
+      default: spec.default,
+      env: spec.env,
+      arg: key,
+      nullable: spec.default === null,
+    };
+  }
+  return schema as convict.Schema<Record<string, unknown>>;
+}
+
+// convict keeps formats in a process-wide registry; the names are ours alone, so once is enough.
+function registerFormats(): void {
+  if (formatsRegistered) return;
+  formatsRegistered = true;
+  for (const [key, spec] of Object.entries(configSchema) as [ConfigKey, KeySpec][]) {
+    convict.addFormat({
+      name: FORMAT_PREFIX + key,
+      coerce: (value: unknown) =>
+        typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
+      validate: (value: unknown) => {
+        if (!spec.valid(value)) {
+          throw new Error(`must be ${spec.expected}, got ${JSON.stringify(value)}`);
+        }
+      },
+    });
+  }
+}
+
+const KNOWN_ARGS = new Set<string>(Object.keys(configSchema));
+
+function unknownArguments(args: readonly string[]): string[] {
+  return args
+    .filter((arg) => arg.startsWith('--'))
+    .map((arg) => arg.slice(2).split('=')[0] as string)
+    .filter((name) => !KNOWN_ARGS.has(name))
+    .map((name) => `--${name}: unknown option, expected one of the configuration keys`);
+}
+
+// convict words its lines as "key: message: value was …" and "configuration param 'x' not
+// declared in the schema"; the value is already in our message, so the suffix only repeats it.
+function readableProblem(line: string): string {
+  const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
+  if (undeclared) return `${undeclared[1]}: unknown key, not in the configuration schema`;
+  return line.replace(/: value was .*$/, '');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

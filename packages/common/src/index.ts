@@ -1,0 +1,22 @@
+export { type Clock, systemClock } from './clock.ts';
+export {
+  type Config,
+  defaultConfigDir,
+  type LoadConfigOptions,
+  type LogLevel,
+  loadConfig,
+  type SinkType,
+} from './config.ts';
+export { loadConfigOrExit } from './config-or-exit.ts';
+export { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
+export { parseDuration } from './duration.ts';
+export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
+export { ConfigError, ThrottleError } from './errors.ts';
+export {
+  configuredTopics,
+  createKafkaClient,
+  ensureTopics,
+  type KafkaClientOptions,
+  type TopicSpec,
+} from './kafka.ts';
+export { createLogger, type Logger, type LoggerOptions } from './logger.ts';

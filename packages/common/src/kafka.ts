@@ -1,0 +1,112 @@
+import { hostname } from 'node:os';
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+} from 'kafkajs';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+
+export interface KafkaClientOptions {
+  kafka: Config['kafka'];
+  /** "ingest", "drain", …: part of the client id, so broker logs and quotas tell processes apart. */
+  role: string;
+  logger: Logger;
+  /** Extra kafkajs settings (timeouts, retry) for a caller with special needs. */
+  overrides?: Partial<KafkaConfig>;
+}
+
+/** A kafkajs client whose own logs go through pino, with a client id unique to this process. */
+export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  const log = options.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: `${options.kafka.clientId}-${options.role}-${hostname()}-${process.pid}`,
+    brokers: options.kafka.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      const fields = { namespace: entry.namespace, ...rest };
+      switch (entry.level) {
+        case KafkaLogLevel.ERROR:
+          log.error(fields, message);
+          break;
+        case KafkaLogLevel.WARN:
+          log.warn(fields, message);
+          break;
+        case KafkaLogLevel.INFO:
+          log.info(fields, message);
+          break;
+        default:
+          log.debug(fields, message);
+      }
+    },
+    ...options.overrides,
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+}
+
+/** The request topic and its dead-letter topic, as configured. */
+export function configuredTopics(config: Pick<Config, 'kafka' | 'dlq'>): TopicSpec[] {
+  const { partitions, replicationFactor, topic } = config.kafka;
+  return [
+    { topic, numPartitions: partitions, replicationFactor },
+    { topic: config.dlq.topic, numPartitions: partitions, replicationFactor },
+  ];
+}
+
+/**
+ * Creates the topics that are missing and waits until every partition has a leader.
+ * Safe to call from several processes at once: losing the creation race is success too.
+ * Returns the names it created itself. Existing topics keep their partition count.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.topic));
+  const created: string[] = [];
+  for (const spec of missing) {
+    try {
+      if (await admin.createTopics({ topics: [spec], waitForLeaders: true }))
+        created.push(spec.topic);
+    } catch (error) {
+      if (!isTopicAlreadyExists(error)) throw error;
+    }
+  }
+  await waitForLeaders(
+    admin,
+    topics.map((t) => t.topic),
+  );
+  return created;
+}
+
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready) return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+    }
+    if (attempt >= 50) throw new Error(`topics ${topics.join(', ')} have no leader yet`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isTopicAlreadyExists(error: unknown): boolean {
+  const typed = error as { type?: string; errors?: { type?: string }[] };
+  if (typed.type === 'TOPIC_ALREADY_EXISTS') return true;
+  return (
+    Array.isArray(typed.errors) && typed.errors.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')
+  );
+}

@@ -1,0 +1,287 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+/**
+ * A single-node Apache Kafka (KRaft, broker and controller in one JVM) run from the official
+ * jars on Maven Central. Used by `pnpm kafka:start`, `pnpm start` and the tests' global setup.
+ */
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const jarsDir = join(here, '.jars');
+const pomFile = join(here, 'pom.xml');
+
+export interface BrokerOptions {
+  /** Holds the KRaft store, the server properties and broker.log; created when missing. */
+  dir: string;
+  port: number;
+  controllerPort: number;
+}
+
+export interface RunningBroker {
+  bootstrap: string;
+  pid: number;
+  /** Stops the broker and resolves once the JVM is gone. */
+  stop(): Promise<void>;
+}
+
+/** Downloads the broker's jars with Maven unless they are already there. */
+export async function fetchJars(log: (line: string) => void = () => {}): Promise<void> {
+  if (jarsPresent()) return;
+  log(`fetching Apache Kafka ${kafkaVersion()} jars with Maven into ${jarsDir}`);
+  await run(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      '-f',
+      pomFile,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${jarsDir}`,
+      '-DincludeScope=runtime',
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `mvn could not fetch the Kafka jars (is Maven installed?): ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`,
+    );
+  });
+  if (!jarsPresent()) throw new Error(`mvn ran but ${jarsDir} has no kafka_2.13 jar`);
+}
+
+export function kafkaVersion(): string {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pomFile, 'utf8'));
+  if (!match?.[1]) throw new Error(`no <kafka.version> in ${pomFile}`);
+  return match[1];
+}
+
+function jarsPresent(): boolean {
+  const version = kafkaVersion();
+  return existsSync(jarsDir) && readdirSync(jarsDir).includes(`kafka_2.13-${version}.jar`);
+}
+
+/** Formats the store (first time only), starts the JVM and waits until a topic can be created. */
+export async function startBroker(
+  options: BrokerOptions,
+  launch: { detached?: boolean; readyTimeoutMs?: number } = {},
+): Promise<RunningBroker> {
+  await fetchJars();
+  await mkdir(options.dir, { recursive: true });
+  for (const port of [options.port, options.controllerPort]) {
+    if (!(await portIsFree(port))) {
+      throw new Error(`port ${port} on 127.0.0.1 is taken; stop what uses it or choose another`);
+    }
+  }
+  const properties = writeConfigFiles(options);
+  await formatStorage(options.dir, properties);
+
+  const log = openSync(join(options.dir, 'broker.log'), 'a');
+  const child = spawn(javaCommand(), [...jvmArgs(options.dir), 'kafka.Kafka', properties], {
+    detached: launch.detached ?? false,
+    stdio: ['ignore', log, log],
+  });
+  const bootstrap = `127.0.0.1:${options.port}`;
+  try {
+    await waitUntilReady(bootstrap, child, options.dir, launch.readyTimeoutMs ?? 90_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  if (launch.detached) child.unref();
+  const pid = child.pid as number;
+  return { bootstrap, pid, stop: () => stopProcess(pid) };
+}
+
+/** SIGTERM (Kafka shuts down cleanly), then SIGKILL if it is still there after `graceMs`. */
+export async function stopProcess(pid: number, graceMs = 30_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await sleep(50);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie child still answers signal 0; /proc tells it is gone.
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** A port the OS says is free right now on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function writeConfigFiles(options: BrokerOptions): string {
+  const { dir, port, controllerPort } = options;
+  const properties = join(dir, 'server.properties');
+  // Tuned for a 2-core laptop or CI box: one replica, few internal partitions, no join delay.
+  const lines = [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${join(dir, 'data')}`,
+    'num.partitions=1',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=3',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=3',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    'num.recovery.threads.per.data.dir=1',
+    'log.retention.hours=168',
+    '',
+  ];
+  writeFileSync(properties, lines.join('\n'));
+  writeFileSync(
+    join(dir, 'log4j2.properties'),
+    [
+      'appender.out.type=Console',
+      'appender.out.name=OUT',
+      'appender.out.layout.type=PatternLayout',
+      'appender.out.layout.pattern=[%d] %p %m (%c)%n',
+      'rootLogger.level=WARN',
+      'rootLogger.appenderRef.out.ref=OUT',
+      'logger.server.name=kafka.server.KafkaRaftServer',
+      'logger.server.level=INFO',
+      '',
+    ].join('\n'),
+  );
+  return properties;
+}
+
+async function formatStorage(dir: string, properties: string): Promise<void> {
+  if (existsSync(join(dir, 'data', 'meta.properties'))) return;
+  const classpath = join(jarsDir, '*');
+  const { stdout: clusterId } = await run(javaCommand(), [
+    '-cp',
+    classpath,
+    'kafka.tools.StorageTool',
+    'random-uuid',
+  ]);
+  await run(javaCommand(), [
+    ...jvmArgs(dir),
+    'kafka.tools.StorageTool',
+    'format',
+    '--ignore-formatted',
+    '-t',
+    clusterId.trim(),
+    '-c',
+    properties,
+  ]);
+}
+
+function javaCommand(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function jvmArgs(dir: string): string[] {
+  const heap = (process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx768m').split(/\s+/).filter(Boolean);
+  return [
+    ...heap,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+    '-cp',
+    join(jarsDir, '*'),
+  ];
+}
+
+async function waitUntilReady(
+  bootstrap: string,
+  child: ChildProcess,
+  dir: string,
+  timeoutMs: number,
+): Promise<void> {
+  let exited: number | string | null = null;
+  child.once('exit', (code, signal) => {
+    exited = code ?? signal;
+  });
+  const admin = new Kafka({
+    clientId: 'kafka-throttle-broker-probe',
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  }).admin();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (exited !== null) {
+        throw new Error(
+          `the broker exited (${exited}) while starting; see ${join(dir, 'broker.log')}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the broker was not ready after ${timeoutMs} ms; see ${join(dir, 'broker.log')}`,
+        );
+      }
+      try {
+        await admin.connect();
+        const topics = await admin.listTopics();
+        if (!topics.includes('__kafka_throttle_probe')) {
+          await admin.createTopics({
+            topics: [{ topic: '__kafka_throttle_probe', numPartitions: 1, replicationFactor: 1 }],
+            waitForLeaders: true,
+          });
+        }
+        return;
+      } catch {
+        await sleep(250);
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
