@@ -1,0 +1,315 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { configSchema } from './config-schema.ts';
+import { ConfigError } from './errors.ts';
+
+/** A config folder of our own, so the repository's config/ never leaks into these tests. */
+function configDir(files: Record<string, unknown> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-config-'));
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+  }
+  return dir;
+}
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig defaults', () => {
+  it('gives the documented defaults with nothing set', () => {
+    const config = loadConfig({ configDir: configDir() });
+    expect(config).toEqual({
+      kafka: {
+        brokers: ['localhost:9092'],
+        clientId: 'kafka-throttle',
+        topic: 'throttled_topic',
+        partitions: 6,
+        replicationFactor: 1,
+      },
+      ingest: {
+        host: '0.0.0.0',
+        port: 8080,
+        maxBodyBytes: 524288,
+        ackTimeout: 5000,
+        linger: 2,
+        maxBatchMessages: 500,
+        maxBatchBytes: 1_000_000,
+      },
+      drain: { group: 'throttle-drain', host: '0.0.0.0', port: 8081, shutdownTimeout: 8000 },
+      rate: { messages: 5, period: 5000, burst: 5 },
+      sink: {
+        type: 'log',
+        url: undefined,
+        timeout: 10_000,
+        maxAttempts: 5,
+        backoffBase: 200,
+        backoffMax: 30_000,
+      },
+      dlq: { topic: 'throttled_topic.dlq' },
+      log: { level: 'info' },
+    });
+  });
+
+  it('derives the burst from rate.messages and the DLQ name from kafka.topic', () => {
+    const config = loadConfig({
+      configDir: configDir(),
+      env: { RATE_MESSAGES: '12', KAFKA_TOPIC: 'orders' },
+    });
+    expect(config.rate.burst).toBe(12);
+    expect(config.dlq.topic).toBe('orders.dlq');
+  });
+});
+
+describe('loadConfig sources and precedence', () => {
+  const dir = configDir({
+    'default.json': { rate: { messages: 10, period: '10s' }, kafka: { topic: 'from-default' } },
+    'staging.json': { rate: { messages: 20 }, kafka: { topic: 'from-staging' } },
+  });
+  const extra = join(configDir({ 'extra.json': { rate: { messages: 30 } } }), 'extra.json');
+
+  it('reads config/default.json', () => {
+    const config = loadConfig({ configDir: dir });
+    expect(config.rate).toMatchObject({ messages: 10, period: 10_000 });
+    expect(config.kafka.topic).toBe('from-default');
+  });
+
+  it('lets config/<NODE_ENV>.json win over default.json', () => {
+    const config = loadConfig({ configDir: dir, env: { NODE_ENV: 'staging' } });
+    expect(config.rate.messages).toBe(20);
+    expect(config.rate.period).toBe(10_000);
+    expect(config.kafka.topic).toBe('from-staging');
+  });
+
+  it('lets the CONFIG_FILE win over the NODE_ENV file', () => {
+    const config = loadConfig({ configDir: dir, env: { NODE_ENV: 'staging', CONFIG_FILE: extra } });
+    expect(config.rate.messages).toBe(30);
+    expect(config.kafka.topic).toBe('from-staging');
+  });
+
+  it('lets environment variables win over every file', () => {
+    const config = loadConfig({
+      configDir: dir,
+      env: { NODE_ENV: 'staging', CONFIG_FILE: extra, RATE_MESSAGES: '40' },
+    });
+    expect(config.rate.messages).toBe(40);
+  });
+
+  it('lets --key=value arguments win over environment variables', () => {
+    const config = loadConfig({
+      configDir: dir,
+      env: { RATE_MESSAGES: '40' },
+      args: ['--rate.messages=50', '--kafka.topic=from-args'],
+    });
+    expect(config.rate.messages).toBe(50);
+    expect(config.kafka.topic).toBe('from-args');
+  });
+
+  it('ignores a missing NODE_ENV file but refuses a missing CONFIG_FILE', () => {
+    expect(loadConfig({ configDir: dir, env: { NODE_ENV: 'nowhere' } }).rate.messages).toBe(10);
+    expect(
+      problemsOf(() => loadConfig({ configDir: dir, env: { CONFIG_FILE: '/no/such.json' } })),
+    ).toEqual(['CONFIG_FILE: no such file, got "/no/such.json"']);
+  });
+
+  it('refuses a config file that is not JSON, naming the file', () => {
+    const broken = configDir({ 'default.json': '{ "rate": ' });
+    const [problem] = problemsOf(() => loadConfig({ configDir: broken }));
+    expect(problem).toContain(join(broken, 'default.json'));
+    expect(problem).toContain('not valid JSON');
+  });
+});
+
+describe('loadConfig validation', () => {
+  const dir = configDir();
+  const refuse = (env: Record<string, string>, args: string[] = []) =>
+    problemsOf(() => loadConfig({ configDir: dir, env, args }));
+
+  it('prints the key, the value and what was expected', () => {
+    expect(refuse({ RATE_MESSAGES: 'abc' })).toEqual([
+      'rate.messages: must be a positive integer, got "abc"',
+    ]);
+  });
+
+  it('lists every bad key at once', () => {
+    expect(refuse({ RATE_MESSAGES: '0', INGEST_PORT: '70000' })).toEqual([
+      'ingest.port: must be a port number from 0 to 65535, got 70000',
+      'rate.messages: must be a positive integer, got 0',
+    ]);
+  });
+
+  it.each([
+    [
+      'KAFKA_BROKERS',
+      'localhost',
+      'kafka.brokers: must be comma-separated host:port pairs, got ["localhost"]',
+    ],
+    ['KAFKA_BROKERS', ' , ', 'kafka.brokers: must be comma-separated host:port pairs, got []'],
+    ['KAFKA_CLIENT_ID', '', 'kafka.clientId: must be a non-empty string, got ""'],
+    [
+      'KAFKA_TOPIC',
+      'bad topic!',
+      'kafka.topic: must be a topic name of letters, digits, ".", "_" or "-", got "bad topic!"',
+    ],
+    ['KAFKA_PARTITIONS', '-1', 'kafka.partitions: must be a positive integer, got -1'],
+    [
+      'KAFKA_REPLICATION_FACTOR',
+      '1.5',
+      'kafka.replicationFactor: must be a positive integer, got "1.5"',
+    ],
+    ['INGEST_HOST', '', 'ingest.host: must be a non-empty string, got ""'],
+    ['INGEST_PORT', 'http', 'ingest.port: must be a port number from 0 to 65535, got "http"'],
+    ['INGEST_MAX_BODY_BYTES', '0', 'ingest.maxBodyBytes: must be a positive integer, got 0'],
+    [
+      'INGEST_ACK_TIMEOUT',
+      'soon',
+      'ingest.ackTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "soon"',
+    ],
+    [
+      'INGEST_ACK_TIMEOUT',
+      '0',
+      'ingest.ackTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
+    ],
+    [
+      'INGEST_LINGER',
+      '-5ms',
+      'ingest.linger: must be a duration such as "250ms", "5s", "1m" or milliseconds, got "-5ms"',
+    ],
+    [
+      'INGEST_MAX_BATCH_MESSAGES',
+      'many',
+      'ingest.maxBatchMessages: must be a positive integer, got "many"',
+    ],
+    ['INGEST_MAX_BATCH_BYTES', '0', 'ingest.maxBatchBytes: must be a positive integer, got 0'],
+    ['DRAIN_GROUP', '', 'drain.group: must be a non-empty string, got ""'],
+    ['DRAIN_HOST', '', 'drain.host: must be a non-empty string, got ""'],
+    ['DRAIN_PORT', '-1', 'drain.port: must be a port number from 0 to 65535, got -1'],
+    [
+      'DRAIN_SHUTDOWN_TIMEOUT',
+      '10 parsecs',
+      'drain.shutdownTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "10 parsecs"',
+    ],
+    ['RATE_MESSAGES', '-3', 'rate.messages: must be a positive integer, got -3'],
+    [
+      'RATE_PERIOD',
+      '5 sec',
+      'rate.period: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "5 sec"',
+    ],
+    [
+      'RATE_PERIOD',
+      '0ms',
+      'rate.period: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
+    ],
+    [
+      'RATE_BURST',
+      '0',
+      'rate.burst: must be a positive integer no larger than rate.messages, got 0',
+    ],
+    ['SINK', 'kafka', 'sink.type: must be one of "log", "http", got "kafka"'],
+    ['SINK_URL', 'ftp://x', 'sink.url: must be an http:// or https:// URL, got "ftp://x"'],
+    [
+      'SINK_TIMEOUT',
+      'never',
+      'sink.timeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "never"',
+    ],
+    ['SINK_MAX_ATTEMPTS', '0', 'sink.maxAttempts: must be a positive integer, got 0'],
+    [
+      'SINK_BACKOFF_BASE',
+      'x',
+      'sink.backoffBase: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "x"',
+    ],
+    [
+      'SINK_BACKOFF_MAX',
+      'y',
+      'sink.backoffMax: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "y"',
+    ],
+    [
+      'DLQ_TOPIC',
+      'no/slash',
+      'dlq.topic: must be a topic name of letters, digits, ".", "_" or "-", got "no/slash"',
+    ],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+    ],
+  ])('refuses %s=%j', (name, value, line) => {
+    expect(refuse({ [name]: value })).toEqual([line]);
+  });
+
+  it('accepts durations in every documented form', () => {
+    const forms: [string, number][] = [
+      ['250ms', 250],
+      ['5s', 5000],
+      ['1m', 60_000],
+      ['1.5s', 1500],
+      ['2h', 7_200_000],
+      ['750', 750],
+    ];
+    for (const [text, ms] of forms) {
+      expect(loadConfig({ configDir: dir, env: { RATE_PERIOD: text } }).rate.period).toBe(ms);
+    }
+  });
+
+  it('accepts plain milliseconds as a number in a config file', () => {
+    const fromFile = configDir({ 'default.json': { rate: { period: 1500 } } });
+    expect(loadConfig({ configDir: fromFile }).rate.period).toBe(1500);
+  });
+
+  it('refuses a burst above the rate', () => {
+    expect(refuse({ RATE_MESSAGES: '5', RATE_BURST: '6' })).toEqual([
+      'rate.burst: must be a positive integer no larger than rate.messages (5), got 6',
+    ]);
+  });
+
+  it('requires sink.url when sink.type is http', () => {
+    expect(refuse({ SINK: 'http' })).toEqual([
+      'sink.url: must be an http:// or https:// URL when sink.type is "http", got nothing',
+    ]);
+    expect(
+      loadConfig({ configDir: dir, env: { SINK: 'http', SINK_URL: 'http://127.0.0.1:9000/hook' } })
+        .sink,
+    ).toMatchObject({ type: 'http', url: 'http://127.0.0.1:9000/hook' });
+  });
+
+  it('refuses a dead-letter topic equal to the request topic', () => {
+    expect(refuse({ KAFKA_TOPIC: 'same', DLQ_TOPIC: 'same' })).toEqual([
+      'dlq.topic: must differ from kafka.topic, got "same"',
+    ]);
+  });
+
+  it('refuses a backoff ceiling below its base', () => {
+    expect(refuse({ SINK_BACKOFF_BASE: '2s', SINK_BACKOFF_MAX: '1s' })).toEqual([
+      'sink.backoffMax: must be at least sink.backoffBase (2000ms), got 1000',
+    ]);
+  });
+
+  it('refuses unknown keys in files and unknown command-line options', () => {
+    const withTypo = configDir({ 'default.json': { rate: { mesages: 5 } } });
+    expect(problemsOf(() => loadConfig({ configDir: withTypo }))).toEqual([
+      'rate.mesages: unknown key, not in the configuration schema',
+    ]);
+    expect(refuse({}, ['--rate.mesages=5'])).toEqual([
+      '--rate.mesages: unknown option, expected one of the configuration keys',
+    ]);
+  });
+
+  it('parses broker lists with spaces and several hosts', () => {
+    const config = loadConfig({ configDir: dir, env: { KAFKA_BROKERS: 'a:9092, b:9093' } });
+    expect(config.kafka.brokers).toEqual(['a:9092', 'b:9093']);
+  });
+
+  it('has an environment variable for every key, each used once', () => {
+    const names = Object.values(configSchema).map((spec) => spec.env);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});

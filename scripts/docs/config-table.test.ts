@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { configSchema } from '@kafka-throttle/common';
+import { describe, expect, it } from 'vitest';
+import { renderConfigTable, withConfigTable } from './config-table.ts';
+
+const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+
+describe('the README configuration table', () => {
+  it('lists every configuration key with its environment variable', () => {
+    const table = renderConfigTable();
+    for (const [key, spec] of Object.entries(configSchema)) {
+      expect(table).toContain(`| \`${key}\` | \`${spec.env}\` |`);
+    }
+  });
+
+  it('is the one generated from the schema (run `pnpm docs:config` after changing keys)', () => {
+    expect(withConfigTable(readme)).toBe(readme);
+  });
+
+  it('notices a README whose table has drifted from the schema', () => {
+    const drifted = readme.replace('`RATE_MESSAGES`', '`RATE_MSGS`');
+    expect(drifted).not.toBe(readme);
+    expect(withConfigTable(drifted)).not.toBe(drifted);
+  });
+});
