@@ -6,6 +6,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'scripts/**/*.test.ts',
+      'e2e/**/*.test.ts',
     ],
     // One throwaway broker for the whole run; each test uses its own topics and groups.
     globalSetup: ['./test-support/global-setup.ts'],
