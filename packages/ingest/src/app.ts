@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { type Clock, type Logger, toKafkaMessage } from '@kafka-throttle/common';
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import { readBody } from './body-reader.ts';
+import { isJsonContentType } from './content-type.ts';
+import { IngestError, kafkaUnavailable, toIngestError } from './errors.ts';
+import { MAX_JSON_DEPTH, validateJson } from './json-validation.ts';
+import type { IngestMetrics } from './metrics.ts';
+import type { ProduceBatcher } from './produce-batcher.ts';
+import type { Readiness } from './readiness.ts';
+import { toEnvelope } from './request-envelope.ts';
+import { createRequestTracker, type RequestTracker } from './request-tracker.ts';
+
+export interface AppDeps {
+  batcher: Pick<ProduceBatcher, 'submit'>;
+  readiness: Pick<Readiness, 'status' | 'topicsReady'>;
+  metrics: IngestMetrics;
+  logger: Logger;
+  clock: Clock;
+  maxBodyBytes: number;
+  maxJsonDepth?: number;
+  /** Ids for requests without an `Idempotency-Key`. */
+  newId?: () => string;
+  /** True once a graceful stop began: new requests are turned away. */
+  isStopping?: () => boolean;
+  tracker?: RequestTracker;
+}
+
+const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics']);
+
+/** Record overhead besides body, key and header values, for the batcher's byte bound. */
+const RECORD_OVERHEAD_BYTES = 80;
+
+/**
+ * The ingest HTTP API (see design.md): `POST /` answers 202 once Kafka acknowledged the record,
+ * a JSON error otherwise; `/healthz`, `/readyz` and `/metrics` for operators.
+ */
+export function createApp(deps: AppDeps): Koa {
+  const { batcher, readiness, metrics, clock } = deps;
+  const log = deps.logger.child({ component: 'http' });
+  const newId = deps.newId ?? randomUUID;
+  const isStopping = deps.isStopping ?? (() => false);
+  const tracker = deps.tracker ?? createRequestTracker();
+  const maxJsonDepth = deps.maxJsonDepth ?? MAX_JSON_DEPTH;
+
+  const app = new Koa();
+  const router = new Router();
+
+  router.post('/', async (ctx) => {
+    if (isStopping()) throw new IngestError('shutting_down', 'ingest is stopping');
+    if (!isJsonContentType(ctx.get('content-type') || undefined)) {
+      throw new IngestError('unsupported_media_type', 'the Content-Type must be application/json');
+    }
+    const receivedAt = clock.now();
+    // Headers are checked before the body is read: a bad key costs the client no upload.
+    const envelope = toEnvelope({
+      headers: ctx.req.headers,
+      headersDistinct: ctx.req.headersDistinct,
+      body: Buffer.alloc(0),
+      receivedAt,
+      newId,
+    });
+    envelope.body = await readBody(ctx.req, ctx.res, deps.maxBodyBytes);
+    validateJson(envelope.body, maxJsonDepth);
+    if (!readiness.topicsReady) {
+      throw kafkaUnavailable('Kafka has not been reached yet since ingest started');
+    }
+    const message = toKafkaMessage(envelope);
+    const placement = await batcher.submit(message, recordBytes(envelope));
+    ctx.status = 202;
+    ctx.body = { status: 'accepted', id: envelope.id, ...placement };
+    ctx.state.record = { id: envelope.id, bytes: envelope.body.length, ...placement };
+  });
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', (ctx) => {
+    const status = isStopping()
+      ? { ready: false as const, reason: 'ingest is stopping' }
+      : readiness.status();
+    ctx.status = status.ready ? 200 : 503;
+    ctx.body = status.ready ? { status: 'ready' } : { status: 'not_ready', reason: status.reason };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  app.use(async (ctx, next) => {
+    tracker.begin();
+    metrics.inFlight.inc();
+    const route = ROUTES.has(ctx.path) ? ctx.path : 'other';
+    const stopTimer = metrics.httpDuration.startTimer({ route });
+    try {
+      await next();
+      if (ctx.body == null && ctx.status >= 400) throw routingError(ctx);
+    } catch (error) {
+      answerError(ctx, toIngestError(error));
+    } finally {
+      if (isStopping()) ctx.set('Connection', 'close');
+      const seconds = stopTimer();
+      const status = ctx.state.clientClosed ? 499 : ctx.status;
+      metrics.httpRequests.inc({ route, method: ctx.method, status });
+      metrics.inFlight.dec();
+      tracker.end();
+      if (log.isLevelEnabled('debug')) {
+        log.debug(
+          { method: ctx.method, path: ctx.path, status, ms: seconds * 1000, ...ctx.state.record },
+          'request answered',
+        );
+      }
+    }
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  // Errors are answered above; what reaches Koa's handler happened while writing a response.
+  app.silent = true;
+  app.on('error', (error: unknown) => log.warn({ err: error }, 'error while answering'));
+
+  function answerError(ctx: Context, error: IngestError): void {
+    if (error.code === 'client_closed') {
+      // Nobody is left to answer; only the metrics and the debug line learn about it.
+      ctx.state.clientClosed = true;
+      ctx.respond = false;
+      return;
+    }
+    if (error.code === 'internal_error') {
+      log.error({ err: error.cause ?? error, path: ctx.path }, 'request failed unexpectedly');
+    }
+    ctx.status = error.status;
+    ctx.body = error.toBody();
+    const retryAfter = error.retryAfterSeconds;
+    if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
+    // Refused before its body was read in full: the rest of the body is not worth reading.
+    if (error.closesConnection || !ctx.req.complete) ctx.set('Connection', 'close');
+  }
+
+  return app;
+}
+
+/** Turns the router's bare 404/405/501 into the API's JSON errors (Allow stays set). */
+function routingError(ctx: Context): IngestError {
+  switch (ctx.status) {
+    case 405:
+      return new IngestError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+    case 501:
+      return new IngestError('not_implemented', `${ctx.method} is not supported`);
+    default:
+      return new IngestError('not_found', `there is nothing at ${ctx.path}`);
+  }
+}
+
+function recordBytes(envelope: {
+  id: string;
+  key: string | null;
+  body: Buffer;
+  contentType: string;
+}): number {
+  return (
+    envelope.body.length +
+    envelope.id.length +
+    (envelope.key?.length ?? 0) +
+    envelope.contentType.length +
+    RECORD_OVERHEAD_BYTES
+  );
+}

@@ -1,0 +1,71 @@
+import { ThrottleError } from '@kafka-throttle/common';
+
+/**
+ * Every error code ingest answers with, and its HTTP status. The codes are a contract with
+ * clients (they branch on `code`); messages are for humans and may change.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_json: 400,
+  invalid_header: 400,
+  not_found: 404,
+  method_not_allowed: 405,
+  request_timeout: 408,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  headers_too_large: 431,
+  client_closed: 499,
+  internal_error: 500,
+  not_implemented: 501,
+  kafka_unavailable: 503,
+  shutting_down: 503,
+} as const;
+
+export type IngestErrorCode = keyof typeof ERROR_STATUS;
+
+/** Seconds a client is asked to wait before retrying a 503: long enough for a reconnect. */
+export const RETRY_AFTER_SECONDS = 2;
+
+export interface ErrorBody {
+  error: { code: IngestErrorCode; message: string };
+}
+
+/** An error that becomes an HTTP answer: its status follows from its code. */
+export class IngestError extends ThrottleError {
+  declare readonly code: IngestErrorCode;
+  readonly status: number;
+
+  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'IngestError';
+    this.status = ERROR_STATUS[code];
+  }
+
+  /** 503s tell the client when to come back; nothing else is worth retrying as is. */
+  get retryAfterSeconds(): number | undefined {
+    return this.status === 503 ? RETRY_AFTER_SECONDS : undefined;
+  }
+
+  /** Errors after which the rest of the request may still be on the wire: drop the connection. */
+  get closesConnection(): boolean {
+    return this.code === 'body_too_large' || this.code === 'shutting_down';
+  }
+
+  toBody(): ErrorBody {
+    return errorBody(this.code, this.message);
+  }
+}
+
+export function errorBody(code: IngestErrorCode, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** Anything that is not an IngestError is a bug: the client learns only that much. */
+export function toIngestError(error: unknown): IngestError {
+  if (error instanceof IngestError) return error;
+  return new IngestError('internal_error', 'internal error', { cause: error });
+}
+
+export function kafkaUnavailable(message: string, cause?: unknown): IngestError {
+  return new IngestError('kafka_unavailable', message, { cause });
+}

@@ -1,0 +1,123 @@
+import type { AddressInfo } from 'node:net';
+import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
+import type { Kafka } from 'kafkajs';
+import { createApp } from './app.ts';
+import { createHttpServer } from './http-server.ts';
+import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
+import { createProduceBatcher } from './produce-batcher.ts';
+import { createKafkaProducer } from './producer.ts';
+import { createReadiness } from './readiness.ts';
+import { createRequestTracker } from './request-tracker.ts';
+
+export interface IngestServiceDeps {
+  config: Pick<Config, 'kafka' | 'ingest' | 'dlq'>;
+  logger: Logger;
+  kafka: Kafka;
+  clock: Clock;
+  /** Process metrics (CPU, memory, event loop) in /metrics; off for a second instance in-process. */
+  processMetrics?: boolean;
+}
+
+export interface IngestService {
+  /** Listens, then connects to Kafka in the background (retrying until it can). */
+  start(): Promise<void>;
+  /** Stops accepting, answers every request in flight, flushes, disconnects. */
+  stop(): Promise<void>;
+  /** The port listened on (useful with `ingest.port` 0); 0 before start. */
+  readonly port: number;
+  readonly metrics: IngestMetrics;
+}
+
+export function createIngestService(deps: IngestServiceDeps): IngestService {
+  const { config, kafka, clock } = deps;
+  const logger = deps.logger;
+  const settings = config.ingest;
+  let stopping = false;
+  let port = 0;
+
+  const metrics = createIngestMetrics({
+    processMetrics: deps.processMetrics,
+    ready: () => !stopping && readiness.status().ready,
+  });
+  const producer = createKafkaProducer({
+    kafka,
+    topic: config.kafka.topic,
+    ackTimeout: settings.ackTimeout,
+    logger,
+    metrics,
+  });
+  const batcher = createProduceBatcher({
+    port: producer,
+    clock,
+    logger,
+    linger: settings.linger,
+    maxMessages: settings.maxBatchMessages,
+    maxBytes: settings.maxBatchBytes,
+    ackTimeout: settings.ackTimeout,
+    metrics,
+  });
+  const readiness = createReadiness({
+    kafka,
+    topics: configuredTopics(config),
+    producer,
+    clock,
+    logger,
+  });
+  const tracker = createRequestTracker();
+  const app = createApp({
+    batcher,
+    readiness,
+    metrics,
+    logger,
+    clock,
+    maxBodyBytes: settings.maxBodyBytes,
+    isStopping: () => stopping,
+    tracker,
+  });
+  const server = createHttpServer(app.callback(), {
+    logger,
+    onRefused: (status) => metrics.httpRequests.inc({ route: 'other', method: '', status }),
+  });
+
+  return {
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(settings.port, settings.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      port = (server.address() as AddressInfo).port;
+      readiness.start();
+      logger.info(
+        { host: settings.host, port, topic: config.kafka.topic, brokers: config.kafka.brokers },
+        'ingest listening',
+      );
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in the batcher are answered within the ack timeout; one still uploading its
+      // body is not waited for much longer than that.
+      const patience = new AbortController();
+      await Promise.race([
+        tracker.idle(),
+        clock.sleep(settings.ackTimeout + 2000, patience.signal),
+      ]);
+      patience.abort();
+      await batcher.close();
+      // Keep-alive connections with no request left would hold close() open until they time out.
+      server.closeAllConnections();
+      await closed;
+      await readiness.stop();
+      await producer.disconnect();
+      logger.info({ port }, 'ingest stopped');
+    },
+    get port() {
+      return port;
+    },
+    metrics,
+  };
+}

@@ -1,0 +1,248 @@
+import type { Clock, Logger } from '@kafka-throttle/common';
+import type { Message } from 'kafkajs';
+import { IngestError, kafkaUnavailable } from './errors.ts';
+import type { IngestMetrics } from './metrics.ts';
+
+/** Where Kafka put a record. Offsets are strings: they are 64-bit. */
+export interface Placement {
+  partition: number;
+  offset: string;
+}
+
+/** What the batcher needs from a Kafka producer; tests fake it. */
+export interface ProducePort {
+  /**
+   * Sends `messages` in one produce request, acknowledged by all in-sync replicas, and resolves
+   * with each message's placement in the same order. Rejects unless Kafka took every message.
+   * Aborting `signal` gives up waiting (rejecting); the records may still land later.
+   */
+  send(messages: Message[], signal: AbortSignal): Promise<Placement[]>;
+}
+
+export interface ProduceBatcherOptions {
+  port: ProducePort;
+  clock: Clock;
+  logger: Logger;
+  /** How long a batch waits for more records once the first arrived (0: send at once). */
+  linger: number;
+  maxMessages: number;
+  maxBytes: number;
+  /** Longest a caller waits for its ack; it then gets `kafka_unavailable`. */
+  ackTimeout: number;
+  metrics?: Pick<IngestMetrics, 'ackLatency' | 'batchSize' | 'batchBytes' | 'produceFailures'>;
+}
+
+export interface ProduceBatcher {
+  /**
+   * Resolves with the record's placement once Kafka acknowledged it, or rejects with
+   * `kafka_unavailable` within `ackTimeout`. Never resolves for a record Kafka did not ack.
+   */
+  submit(message: Message, bytes: number): Promise<Placement>;
+  /** Sends what is queued now and resolves once nothing is queued or in flight. */
+  close(): Promise<void>;
+  /** Records queued or in flight. */
+  readonly pending: number;
+}
+
+type EntryState = 'queued' | 'sent' | 'settled';
+
+interface Entry {
+  message: Message;
+  bytes: number;
+  submittedAt: number;
+  deadline: number;
+  state: EntryState;
+  resolve: (placement: Placement) => void;
+  reject: (error: IngestError) => void;
+  timer: AbortController;
+}
+
+/**
+ * Coalesces records that arrive together into one produce request. kafkajs' idempotent
+ * producer keeps one request in flight per broker, so one request per HTTP call cannot scale;
+ * one batch in flight while the next fills up can.
+ *
+ * Exactly one batch is in flight at a time. Besides throughput this keeps the producer safe:
+ * the port never sees two sends at once, so a retried batch cannot have its sequence numbers
+ * reused by another (see producer.ts). A batch is sent when the linger ends, when it reaches
+ * `maxMessages` or `maxBytes`, or as soon as the previous batch is answered.
+ */
+export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBatcher {
+  const { port, clock, metrics, linger, maxMessages, maxBytes, ackTimeout } = options;
+  const log = options.logger.child({ component: 'produce-batcher' });
+  const queue: Entry[] = [];
+  let queuedBytes = 0;
+  let inFlight = 0;
+  let inFlightRecords = 0;
+  let lingering: AbortController | undefined;
+  let closing = false;
+  const idleWaiters: (() => void)[] = [];
+
+  function submit(message: Message, bytes: number): Promise<Placement> {
+    if (closing) return Promise.reject(new IngestError('shutting_down', 'ingest is stopping'));
+    return new Promise<Placement>((resolve, reject) => {
+      const now = clock.now();
+      const entry: Entry = {
+        message,
+        bytes,
+        submittedAt: now,
+        deadline: now + ackTimeout,
+        state: 'queued',
+        resolve,
+        reject,
+        timer: new AbortController(),
+      };
+      queue.push(entry);
+      queuedBytes += bytes;
+      void clock.sleep(ackTimeout, entry.timer.signal).then(() => expire(entry));
+      schedule();
+    });
+  }
+
+  function schedule(): void {
+    if (inFlight > 0 || queue.length === 0) return;
+    if (closing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
+      dispatch();
+      return;
+    }
+    if (lingering) return;
+    const timer = new AbortController();
+    lingering = timer;
+    void clock.sleep(linger, timer.signal).then(() => {
+      if (timer.signal.aborted) return;
+      lingering = undefined;
+      if (inFlight === 0) dispatch();
+    });
+  }
+
+  function dispatch(): void {
+    lingering?.abort();
+    lingering = undefined;
+    // A record whose caller has been answered 503 already is not sent at all.
+    const now = clock.now();
+    while (queue.length > 0 && (queue[0] as Entry).deadline <= now) expire(queue[0] as Entry);
+    const batch = take();
+    if (batch.length === 0) return;
+    inFlight++;
+    inFlightRecords = batch.length;
+    let bytes = 0;
+    for (const entry of batch) {
+      entry.state = 'sent';
+      bytes += entry.bytes;
+    }
+    metrics?.batchSize.observe(batch.length);
+    metrics?.batchBytes.observe(bytes);
+
+    // Give up on the send once every caller in it has had its answer: the port then moves on
+    // to a fresh producer instead of queueing behind a request Kafka may never answer.
+    const giveUp = new AbortController();
+    const deadlineTimer = new AbortController();
+    const lastDeadline = (batch[batch.length - 1] as Entry).deadline;
+    void clock.sleep(Math.max(0, lastDeadline - clock.now()), deadlineTimer.signal).then(() => {
+      if (!deadlineTimer.signal.aborted) giveUp.abort();
+    });
+
+    port
+      .send(
+        batch.map((entry) => entry.message),
+        giveUp.signal,
+      )
+      .then(
+        (placements) => {
+          const now = clock.now();
+          batch.forEach((entry, index) => {
+            const placement = placements[index];
+            if (placement === undefined) {
+              settle(entry, undefined, kafkaUnavailable('Kafka returned no placement'));
+              return;
+            }
+            metrics?.ackLatency.observe((now - entry.submittedAt) / 1000);
+            settle(entry, placement);
+          });
+          log.debug({ records: batch.length, bytes }, 'batch acknowledged');
+        },
+        (error: unknown) => {
+          const timedOut = giveUp.signal.aborted;
+          metrics?.produceFailures.inc({ reason: timedOut ? 'timeout' : 'error' });
+          log.warn(
+            { records: batch.length, err: error, timedOut },
+            'produce request failed; its records are answered 503',
+          );
+          const failure =
+            error instanceof IngestError
+              ? error
+              : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
+          for (const entry of batch) settle(entry, undefined, failure);
+        },
+      )
+      .finally(() => {
+        deadlineTimer.abort();
+        inFlight--;
+        inFlightRecords = 0;
+        // Records that queued up meanwhile have waited long enough: send them at once.
+        if (queue.length > 0) dispatch();
+        else notifyIfIdle();
+      });
+  }
+
+  /** The oldest queued records, up to the batch limits, always at least one. */
+  function take(): Entry[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < queue.length && count < maxMessages) {
+      const next = (queue[count] as Entry).bytes;
+      if (count > 0 && bytes + next > maxBytes) break;
+      bytes += next;
+      count++;
+    }
+    queuedBytes -= bytes;
+    return queue.splice(0, count);
+  }
+
+  function expire(entry: Entry): void {
+    if (entry.timer.signal.aborted || entry.state === 'settled') return;
+    if (entry.state === 'queued') {
+      const index = queue.indexOf(entry);
+      if (index >= 0) {
+        queue.splice(index, 1);
+        queuedBytes -= entry.bytes;
+      }
+    }
+    settle(
+      entry,
+      undefined,
+      kafkaUnavailable(`Kafka did not acknowledge the record within ${ackTimeout} ms`),
+    );
+    notifyIfIdle();
+  }
+
+  function settle(entry: Entry, placement?: Placement, error?: IngestError): void {
+    if (entry.state === 'settled') return;
+    entry.state = 'settled';
+    entry.timer.abort();
+    if (placement) entry.resolve(placement);
+    else entry.reject(error ?? kafkaUnavailable('Kafka did not acknowledge the record'));
+  }
+
+  function notifyIfIdle(): void {
+    if (queue.length > 0 || inFlight > 0) return;
+    for (const wake of idleWaiters.splice(0)) wake();
+  }
+
+  return {
+    submit,
+    close() {
+      closing = true;
+      schedule();
+      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    get pending() {
+      return queue.length + inFlightRecords;
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
