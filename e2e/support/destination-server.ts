@@ -1,0 +1,41 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * The destination process (see destination.ts): answers 200 to every POST and reports each
+ * arrival to its parent over IPC. Only loopback.
+ */
+const send = (message: unknown): void => {
+  process.send?.(message);
+};
+
+const server = createServer((req, res) => {
+  // Read the clock first: this is the arrival the rate promise is checked against.
+  const at = performance.timeOrigin + performance.now();
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    send({
+      arrival: {
+        id: String(req.headers['x-throttle-id'] ?? ''),
+        attempt: Number(req.headers['x-throttle-attempt'] ?? 0),
+        body: Buffer.concat(chunks).toString('utf8'),
+        at,
+      },
+    });
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  send({ listening: `http://127.0.0.1:${port}/` });
+});
+
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
+// The parent is the test; if it goes, so does the destination.
+process.on('disconnect', () => process.exit(0));

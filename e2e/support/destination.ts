@@ -1,0 +1,58 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** One request the destination received from drain's http sink. */
+export interface Arrival {
+  id: string;
+  attempt: number;
+  body: string;
+  /** High-resolution epoch ms when the request's headers arrived at the destination. */
+  at: number;
+}
+
+/** The API behind the throttle: a local HTTP server that records every delivery. */
+export interface Destination {
+  url: string;
+  readonly arrivals: readonly Arrival[];
+  /** Distinct message ids received. */
+  ids(): Set<string>;
+  /** Deliveries beyond the first of each id. */
+  duplicates(): number;
+  close(): Promise<void>;
+}
+
+const serverScript = fileURLToPath(new URL('./destination-server.ts', import.meta.url));
+
+/**
+ * Starts the destination in its own process: arrival times are read by an idle event loop, not
+ * by the test's, which is busy reading the services' output. Otherwise a pause of the test
+ * process would shift some arrivals and look like a broken rate.
+ */
+export async function startDestination(): Promise<Destination> {
+  const arrivals: Arrival[] = [];
+  const child: ChildProcess = fork(serverScript, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`destination exited (${code}) before listening`)),
+    );
+    child.on('message', (message: { listening?: string; arrival?: Arrival }) => {
+      if (message.listening) resolve(message.listening);
+      if (message.arrival) arrivals.push(message.arrival);
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    arrivals,
+    ids: () => new Set(arrivals.map((a) => a.id)),
+    duplicates: () => arrivals.length - new Set(arrivals.map((a) => a.id)).size,
+    async close() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
