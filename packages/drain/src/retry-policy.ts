@@ -1,0 +1,53 @@
+import type { SinkOutcome } from './sinks/sink.ts';
+
+export interface RetryPolicyOptions {
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** [0, 1); Math.random unless a test needs repeatable jitter. */
+  random?: () => number;
+}
+
+export type DeadLetterReason = 'status' | 'error' | 'attempts-exhausted';
+
+/** What to do with a record after one attempt. */
+export type RetryDecision =
+  | { action: 'done' }
+  | { action: 'retry'; delayMs: number }
+  | { action: 'dead-letter'; reason: DeadLetterReason };
+
+export interface RetryPolicy {
+  /** `attempts` is how many attempts this record has had, the one just made included. */
+  decide(outcome: SinkOutcome, attempts: number): RetryDecision;
+  /** Exponential backoff with full jitter: uniform in [0, min(max, base × 2^(attempts−1))]. */
+  backoff(attempts: number): number;
+}
+
+export function createRetryPolicy(options: RetryPolicyOptions): RetryPolicy {
+  const random = options.random ?? Math.random;
+
+  function backoff(attempts: number): number {
+    const ceiling = Math.min(
+      options.backoffMaxMs,
+      options.backoffBaseMs * 2 ** Math.max(0, attempts - 1),
+    );
+    return Math.round(random() * ceiling);
+  }
+
+  function decide(outcome: SinkOutcome, attempts: number): RetryDecision {
+    switch (outcome.kind) {
+      case 'delivered':
+        return { action: 'done' };
+      case 'reject':
+        return { action: 'dead-letter', reason: outcome.status === undefined ? 'error' : 'status' };
+      case 'retry':
+        if (attempts >= options.maxAttempts) {
+          return { action: 'dead-letter', reason: 'attempts-exhausted' };
+        }
+        // The destination's Retry-After is a floor: jitter may only add to it.
+        return { action: 'retry', delayMs: Math.max(backoff(attempts), outcome.retryAfterMs ?? 0) };
+    }
+  }
+
+  return { decide, backoff };
+}

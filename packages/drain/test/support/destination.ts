@@ -1,0 +1,115 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the destination saw it; `at` is epoch ms with sub-millisecond precision. */
+export interface Arrival {
+  at: number;
+  id: string;
+  attempt: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface Destination {
+  url: string;
+  arrivals: Arrival[];
+  /** Arrival times of every request, sorted. */
+  times(): number[];
+  uniqueIds(): Set<string>;
+  /** Resolves once `predicate` holds, checked on every arrival; rejects after `timeoutMs`. */
+  until(predicate: (arrivals: Arrival[]) => boolean, timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The API being throttled, as the tests see it: records when each request arrived (taken when
+ * its headers are parsed, before the body is read) and answers as `reply` says (200 by default).
+ */
+export async function startDestination(
+  reply: (arrival: Arrival, arrivals: Arrival[]) => Reply = () => ({ status: 200 }),
+): Promise<Destination> {
+  const arrivals: Arrival[] = [];
+  const waiters = new Set<() => void>();
+  const server: Server = createServer((request, response) => {
+    const at = performance.timeOrigin + performance.now();
+    if (request.headers['x-warm-up']) {
+      request.resume();
+      response.end('{}');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const arrival: Arrival = {
+        at,
+        id: String(request.headers['x-throttle-id'] ?? ''),
+        attempt: Number(request.headers['x-throttle-attempt'] ?? 0),
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      arrivals.push(arrival);
+      const answer = reply(arrival, arrivals);
+      response.writeHead(answer.status, {
+        'content-type': 'application/json',
+        ...answer.headers,
+      });
+      response.end(answer.body ?? '{}');
+      for (const waiter of waiters) waiter();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  // A real destination has been running for a while; a fresh server answers its first requests
+  // tens of milliseconds late, which would show up as arrival jitter that is not the worker's.
+  for (let round = 0; round < 5; round++) {
+    await Promise.all(
+      [0, 1, 2, 3, 4, 5].map(async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/warm-up`, {
+          method: 'POST',
+          headers: { 'x-warm-up': '1', 'content-type': 'application/json' },
+          body: '{}',
+        });
+        await response.text();
+      }),
+    );
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    arrivals,
+    times: () => arrivals.map((a) => a.at).sort((a, b) => a - b),
+    uniqueIds: () => new Set(arrivals.map((a) => a.id)),
+    until(predicate, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        if (predicate(arrivals)) return resolve();
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `destination: condition not met after ${timeoutMs} ms (${arrivals.length} arrivals)`,
+            ),
+          );
+        }, timeoutMs);
+        function check(): void {
+          if (!predicate(arrivals)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        }
+        waiters.add(check);
+      });
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

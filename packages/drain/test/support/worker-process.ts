@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const tsx = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
+
+/** One parsed stdout line of a worker (pino JSON); `at` is its `time` as epoch ms. */
+export interface LogLine {
+  at: number;
+  msg: string;
+  fields: Record<string, unknown>;
+}
+
+export interface WorkerProcess {
+  name: string;
+  pid: number;
+  lines: LogLine[];
+  stderr(): string;
+  /** Resolves with the exit code (or 128 + signal number). */
+  exited: Promise<number>;
+  /** Resolves once a log line with this `msg` appears after `since` (epoch ms). */
+  waitForLog(msg: string, timeoutMs: number, since?: number): Promise<LogLine>;
+  /** Sends a signal to the whole process group (tsx and the node process it runs). */
+  signal(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Runs `tsx packages/drain/src/main.ts` as `pnpm drain` does, in its own process group so a
+ * test can stop or kill it, and everything it started, at once.
+ */
+export function spawnWorker(name: string, env: Record<string, string>): WorkerProcess {
+  const child: ChildProcess = spawn(tsx, ['packages/drain/src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid as number;
+  const lines: LogLine[] = [];
+  const listeners = new Set<() => void>();
+  let stderr = '';
+  let partial = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    partial += chunk;
+    const complete = partial.split('\n');
+    partial = complete.pop() ?? '';
+    for (const text of complete) {
+      const line = parse(text);
+      if (line) lines.push(line);
+    }
+    for (const listener of listeners) listener();
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 0));
+    });
+  });
+
+  return {
+    name,
+    pid,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitForLog(msg, timeoutMs, since = 0) {
+      const find = (): LogLine | undefined => lines.find((l) => l.msg === msg && l.at >= since);
+      return new Promise((resolve, reject) => {
+        const found = find();
+        if (found) return resolve(found);
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`${name}: no "${msg}" log line after ${timeoutMs} ms\n${stderr}`));
+        }, timeoutMs);
+        function check(): void {
+          const line = find();
+          if (!line) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(line);
+        }
+        listeners.add(check);
+      });
+    },
+    signal(signal) {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // the group is already gone
+      }
+    },
+  };
+}
+
+function parse(text: string): LogLine | undefined {
+  try {
+    const fields = JSON.parse(text) as Record<string, unknown>;
+    const at = Date.parse(String(fields.time));
+    return { at, msg: String(fields.msg), fields };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Env for a worker against the test broker; `extra` wins. */
+export function workerEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    LOG_LEVEL: 'info',
+    DRAIN_PORT: '0',
+    DRAIN_HOST: '127.0.0.1',
+    ...extra,
+  };
+}
