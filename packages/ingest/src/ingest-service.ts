@@ -44,6 +44,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     topic: config.kafka.topic,
     ackTimeout: settings.ackTimeout,
     logger,
+    clock,
     metrics,
   });
   const batcher = createProduceBatcher({
@@ -99,6 +100,8 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       if (stopping) return;
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Records of requests in flight go to Kafka at once from here on, without lingering.
+      void batcher.flush();
       // Requests in the batcher are answered within the ack timeout; one still uploading its
       // body is not waited for much longer than that.
       const patience = new AbortController();

@@ -211,6 +211,15 @@ describe('produce batcher', () => {
     await expect(batcher.submit(message(2), 10)).rejects.toMatchObject({ code: 'shutting_down' });
   });
 
+  it('after flush, sends each record at once and still accepts records', async () => {
+    const { port, batcher } = setup({ linger: 60_000 });
+    await batcher.flush();
+    const sent = track(batcher.submit(message(1), 10));
+    await settle();
+    expect(port.batches).toHaveLength(1);
+    expect(sent.outcome).toMatchObject({ placement: { offset: '0' } });
+  });
+
   it('records the batch size distribution', async () => {
     const { clock, batcher, metrics } = setup({ linger: 5 });
     for (const n of [1, 2, 3]) track(batcher.submit(message(n), 10));

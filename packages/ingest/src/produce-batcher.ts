@@ -38,7 +38,13 @@ export interface ProduceBatcher {
    * `kafka_unavailable` within `ackTimeout`. Never resolves for a record Kafka did not ack.
    */
   submit(message: Message, bytes: number): Promise<Placement>;
-  /** Sends what is queued now and resolves once nothing is queued or in flight. */
+  /**
+   * Stops lingering for good: what is queued is sent now, later records at once. Resolves once
+   * nothing is queued or in flight. Records are still accepted (requests finishing their upload
+   * during a graceful stop).
+   */
+  flush(): Promise<void>;
+  /** Like flush, and refuses records from now on. */
   close(): Promise<void>;
   /** Records queued or in flight. */
   readonly pending: number;
@@ -75,11 +81,14 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   let inFlight = 0;
   let inFlightRecords = 0;
   let lingering: AbortController | undefined;
-  let closing = false;
+  let flushing = false;
+  let closed = false;
   const idleWaiters: (() => void)[] = [];
+  // While Kafka is away every batch fails: warn once, then count until acks resume.
+  let failedSinceLastAck = 0;
 
   function submit(message: Message, bytes: number): Promise<Placement> {
-    if (closing) return Promise.reject(new IngestError('shutting_down', 'ingest is stopping'));
+    if (closed) return Promise.reject(new IngestError('shutting_down', 'ingest is stopping'));
     return new Promise<Placement>((resolve, reject) => {
       const now = clock.now();
       const entry: Entry = {
@@ -101,7 +110,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
 
   function schedule(): void {
     if (inFlight > 0 || queue.length === 0) return;
-    if (closing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
+    if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
       dispatch();
       return;
     }
@@ -159,15 +168,21 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
             metrics?.ackLatency.observe((now - entry.submittedAt) / 1000);
             settle(entry, placement);
           });
+          if (failedSinceLastAck > 0) {
+            log.info({ failedBatches: failedSinceLastAck }, 'Kafka acknowledges records again');
+            failedSinceLastAck = 0;
+          }
           log.debug({ records: batch.length, bytes }, 'batch acknowledged');
         },
         (error: unknown) => {
           const timedOut = giveUp.signal.aborted;
           metrics?.produceFailures.inc({ reason: timedOut ? 'timeout' : 'error' });
-          log.warn(
-            { records: batch.length, err: error, timedOut },
-            'produce request failed; its records are answered 503',
-          );
+          const fields = { records: batch.length, err: error, timedOut };
+          if (failedSinceLastAck++ === 0) {
+            log.warn(fields, 'produce request failed; its records are answered 503');
+          } else {
+            log.debug(fields, 'produce request failed; its records are answered 503');
+          }
           const failure =
             error instanceof IngestError
               ? error
@@ -229,13 +244,19 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
     for (const wake of idleWaiters.splice(0)) wake();
   }
 
+  function flush(): Promise<void> {
+    flushing = true;
+    schedule();
+    if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
   return {
     submit,
+    flush,
     close() {
-      closing = true;
-      schedule();
-      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
-      return new Promise((resolve) => idleWaiters.push(resolve));
+      closed = true;
+      return flush();
     },
     get pending() {
       return queue.length + inFlightRecords;

@@ -1,4 +1,4 @@
-import type { Logger } from '@kafka-throttle/common';
+import type { Clock, Logger } from '@kafka-throttle/common';
 import {
   type ICustomPartitioner,
   type Kafka,
@@ -18,7 +18,13 @@ export interface KafkaProducerOptions {
   /** Bounds kafkajs' own retries and the broker-side wait for replica acks. */
   ackTimeout: number;
   logger: Logger;
+  clock: Clock;
   metrics?: Pick<IngestMetrics, 'producerCreated'>;
+  /**
+   * After a failed connect, how long sends fail at once instead of trying again. Keeps a down
+   * broker from being hammered by one connect per batch, and clients get their 503 at once.
+   */
+  reconnectBackoff?: number;
 }
 
 export interface KafkaProducer extends ProducePort {
@@ -53,15 +59,20 @@ interface Generation {
  * flight; a send abandoned on timeout keeps its producer until it settles, then disconnects it.
  */
 export function createKafkaProducer(options: KafkaProducerOptions): KafkaProducer {
-  const { kafka, topic, ackTimeout, metrics } = options;
+  const { kafka, topic, ackTimeout, metrics, clock } = options;
+  const reconnectBackoff = options.reconnectBackoff ?? 1000;
   const log = options.logger.child({ component: 'producer', topic });
   const retry = producerRetry(ackTimeout);
   let current: Generation | undefined;
   let created = 0;
+  let lastConnectFailure: { at: number; reason: string } | undefined;
   const retiring = new Set<Promise<void>>();
 
   function generation(): Generation {
     if (current) return current;
+    if (lastConnectFailure && clock.now() - lastConnectFailure.at < reconnectBackoff) {
+      throw kafkaUnavailable(`cannot connect to Kafka: ${lastConnectFailure.reason}`);
+    }
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -79,10 +90,12 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
     gen.ready = producer.connect().then(
       () => {
         gen.connected = true;
+        lastConnectFailure = undefined;
         log.info({ producer: gen.number }, 'producer connected');
       },
       (error: unknown) => {
         log.warn({ producer: gen.number, err: error }, 'producer could not connect');
+        lastConnectFailure = { at: clock.now(), reason: messageOf(error) };
         retire(gen, Promise.resolve());
         throw kafkaUnavailable(`cannot connect to Kafka: ${messageOf(error)}`, error);
       },
