@@ -6,7 +6,7 @@ export type ReadyPick = Extract<NextPick, { kind: 'ready' }>;
 
 export interface DispatcherOptions {
   queues: PartitionQueues;
-  limiter: RateLimiter;
+  limiter: Pick<RateLimiter, 'tryAcquire'>;
   clock: Clock;
   /** Starts one attempt (already counted against the rate); must not throw or block. */
   launch(pick: ReadyPick, attempt: number): void;

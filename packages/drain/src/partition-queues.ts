@@ -35,7 +35,10 @@ export interface PartitionQueues {
   assign(partitions: readonly number[]): number;
   /** Appends fetched records; records at or below what this partition already holds are ignored. */
   push(partition: number, records: readonly QueuedRecord[]): number;
-  /** The next record to attempt, partitions taken in turn; a partition is busy during an attempt. */
+  /**
+   * The next record to attempt, partitions taken in turn (the turn moves on at `begin`); a
+   * partition is busy during an attempt.
+   */
   next(now: number): NextPick;
   /** Marks the partition busy with an attempt of its head; returns the attempt number. */
   begin(partition: number): number;
@@ -176,7 +179,6 @@ export function createPartitionQueues(options: PartitionQueuesOptions): Partitio
           until = Math.min(until, lane.holdUntil);
           continue;
         }
-        cursor = (index + 1) % order.length;
         return { kind: 'ready', partition: lane.partition, record, attempt: lane.attempts + 1 };
       }
       return { kind: 'wait', until };
@@ -187,6 +189,9 @@ export function createPartitionQueues(options: PartitionQueuesOptions): Partitio
       if (!lane) throw new Error(`partition ${partition} has no queue`);
       lane.busy = true;
       lane.attempts += 1;
+      // The turn moves on only when a partition is actually served.
+      const index = order.indexOf(partition);
+      if (index >= 0) cursor = (index + 1) % order.length;
       return lane.attempts;
     },
 

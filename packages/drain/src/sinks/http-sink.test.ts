@@ -1,0 +1,158 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock } from '@kafka-throttle/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpSink } from './http-sink.ts';
+import type { Delivery } from './sink.ts';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((resolve) => {
+          s.closeAllConnections();
+          s.close(resolve);
+        }),
+    ),
+  );
+});
+
+/** A destination on loopback that answers with `answer` and records what it got. */
+async function destination(
+  answer: (
+    seen: Seen,
+  ) => { status: number; headers?: Record<string, string>; body?: string } | 'hang',
+) {
+  const seen: Seen[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      const entry = {
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      seen.push(entry);
+      const reply = answer(entry);
+      if (reply === 'hang') return;
+      response.writeHead(reply.status, reply.headers);
+      response.end(reply.body ?? '');
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?x=1`, seen };
+}
+
+const delivery: Delivery = {
+  envelope: {
+    id: 'a1b2',
+    body: Buffer.from('{"hello":"wörld"}'),
+    key: 'k',
+    contentType: 'application/json; charset=utf-8',
+    receivedAt: 1_764_000_000_123,
+  },
+  topic: 't',
+  partition: 2,
+  offset: '41',
+  attempt: 3,
+};
+const live = new AbortController().signal;
+
+describe('createHttpSink', () => {
+  it('POSTs the original body and content type with the throttle headers', async () => {
+    const dest = await destination(() => ({ status: 204 }));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
+    await sink.warm?.();
+    expect(dest.seen).toHaveLength(0);
+    expect(await sink.deliver(delivery, live)).toEqual({ kind: 'delivered', status: 204 });
+    await sink.close();
+    expect(dest.seen).toHaveLength(1);
+    const [request] = dest.seen;
+    expect(request?.method).toBe('POST');
+    expect(request?.url).toBe('/hook?x=1');
+    expect(request?.body).toBe('{"hello":"wörld"}');
+    expect(request?.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'x-throttle-id': 'a1b2',
+      'x-throttle-attempt': '3',
+      'x-throttle-received-at': '1764000000123',
+      'idempotency-key': 'a1b2',
+    });
+  });
+
+  it.each([408, 425, 429, 500, 503])('asks for a retry on %i', async (status) => {
+    const dest = await destination(() => ({ status, body: 'busy' }));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
+    expect(await sink.deliver(delivery, live)).toEqual({
+      kind: 'retry',
+      status,
+      error: `HTTP ${status}: busy`,
+    });
+    await sink.close();
+  });
+
+  it('passes Retry-After on as a wait', async () => {
+    const dest = await destination(() => ({ status: 429, headers: { 'retry-after': '2' } }));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
+    expect(await sink.deliver(delivery, live)).toMatchObject({
+      kind: 'retry',
+      status: 429,
+      retryAfterMs: 2000,
+    });
+    await sink.close();
+  });
+
+  it.each([400, 404, 422])('rejects the record on %i', async (status) => {
+    const dest = await destination(() => ({ status, body: '{"error":"no"}' }));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
+    expect(await sink.deliver(delivery, live)).toEqual({
+      kind: 'reject',
+      status,
+      error: `HTTP ${status}: {"error":"no"}`,
+    });
+    await sink.close();
+  });
+
+  it('gives up an attempt after the timeout and asks for a retry', async () => {
+    const dest = await destination(() => 'hang');
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 200, clock: systemClock });
+    expect(await sink.deliver(delivery, live)).toEqual({
+      kind: 'retry',
+      error: 'timeout after 200 ms',
+    });
+    await sink.close();
+  });
+
+  it('asks for a retry when the destination cannot be reached', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const closed = servers.pop() as Server;
+    await new Promise((resolve) => closed.close(resolve));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 2000, clock: systemClock });
+    const outcome = await sink.deliver(delivery, live);
+    expect(outcome.kind).toBe('retry');
+    expect(outcome.kind === 'retry' && outcome.error).toMatch(/ECONNREFUSED/);
+    await sink.close();
+  });
+
+  it('ends an attempt when the worker stops', async () => {
+    const dest = await destination(() => 'hang');
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 60_000, clock: systemClock });
+    const stop = new AbortController();
+    const pending = sink.deliver(delivery, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop.abort();
+    expect(await pending).toEqual({ kind: 'retry', error: 'aborted: the worker is stopping' });
+    await sink.close();
+  });
+});
