@@ -65,5 +65,5 @@ describe('a drain worker killed with SIGKILL during a backlog', () => {
     expect((await drain.stop()).code).toBe(0);
     expect((await ingest.stop()).code).toBe(0);
     await destination.close();
-  });
+  }, 300_000);
 });

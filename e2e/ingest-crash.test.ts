@@ -47,5 +47,5 @@ describe('ingest killed with SIGKILL under load', () => {
 
     expect((await drain.stop()).code).toBe(0);
     await destination.close();
-  });
+  }, 180_000);
 });

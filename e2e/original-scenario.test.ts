@@ -55,5 +55,5 @@ describe('the original scenario, end to end', () => {
     expect((await drain.stop()).code).toBe(0);
     expect((await ingest.stop()).code).toBe(0);
     await destination.close();
-  });
+  }, 180_000);
 });

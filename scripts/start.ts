@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { ensureLocalKafka, type LocalKafka } from './start/local-kafka.ts';
 import { createLineFormatter } from './start/log-line.ts';
 import { tailFile } from './start/log-tail.ts';
-import { createOutput, wantsColor } from './start/output.ts';
+import { createOutput, type Output, wantsColor } from './start/output.ts';
+import { listeningPort, waitUntilReady } from './start/ready.ts';
 import { type RunningService, type ServiceExit, startService } from './start/service.ts';
 
 /**
@@ -24,6 +25,13 @@ async function main(): Promise<number> {
     write: (text) => process.stdout.write(text),
     color: wantsColor(process.stdout, env),
   });
+  const code = await runAll(env, out);
+  // The last word is ours: under pnpm and tsx a Ctrl-C'd run ends by the signal, not this code.
+  out.line('start', code === 0 ? 'all stopped cleanly' : `stopped with exit code ${code}`);
+  return code;
+}
+
+async function runAll(env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   const say = (text: string): void => out.line('start', text);
 
   let stopping = false;
@@ -79,6 +87,8 @@ async function main(): Promise<number> {
     }
 
     const childEnv = { ...env, KAFKA_BROKERS: brokers };
+    const readiness = new AbortController();
+    let announced = false;
     for (const name of ['ingest', 'drain'] as const) {
       const formatter = createLineFormatter();
       const service = startService({
@@ -86,20 +96,29 @@ async function main(): Promise<number> {
         script: join(root, 'packages', name, 'src', 'main.ts'),
         cwd: root,
         env: childEnv,
-        onLine: (line) => out.line(name, formatter.format(line)),
+        onLine: (line) => {
+          out.line(name, formatter.format(line));
+          const port = name === 'ingest' && !announced ? listeningPort(line) : undefined;
+          if (port === undefined) return;
+          announced = true;
+          void waitUntilReady(port, readiness.signal).then((ready) => {
+            if (!ready) return;
+            say(
+              `ready: POST JSON to http://localhost:${port}/ (try "pnpm bombard" in another terminal). Ctrl-C stops everything.`,
+            );
+          });
+        },
       });
       services.push(service);
       say(`${name} started (pid ${service.pid})`);
     }
-    say(
-      `ingest takes POST / on port ${env.INGEST_PORT ?? 8080}; try "pnpm bombard" in another terminal. Ctrl-C stops everything.`,
-    );
 
     const firstExit = Promise.race(
       services.map((service) => service.exited.then((exit) => ({ service, exit }))),
     );
     const ended = await Promise.race([stopSignal, firstExit]);
     stopping = true;
+    readiness.abort();
     if (typeof ended === 'string') {
       say(`${ended}: stopping ingest and drain`);
       const exits = await stopAll(services);
