@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { createSchedule } from './schedule.ts';
+import { createSeededRandom } from './seeded-random.ts';
+
+describe('createSchedule', () => {
+  it('adds a margin of 5 ms or 0.5% of the period, at most 2% and never more than 1 s', () => {
+    const margin = (periodMs: number) => createSchedule({ messages: 1, periodMs, burst: 1 });
+    expect(margin(10).marginMs).toBeCloseTo(0.2, 12);
+    expect(margin(250).marginMs).toBe(5);
+    expect(margin(1000).marginMs).toBe(5);
+    expect(margin(5000).marginMs).toBe(25);
+    expect(margin(60_000).marginMs).toBe(300);
+    expect(margin(3_600_000).marginMs).toBe(1000);
+    const second = margin(1000);
+    expect(second.slotPeriodMs).toBe(1005);
+    expect(second.gapMarginMs + second.recoveryMs).toBe(second.marginMs);
+  });
+
+  it('lets a slot be used late by up to 100 ms (half a grid period at most), longer for a burst', () => {
+    expect(createSchedule({ messages: 20, periodMs: 1000, burst: 1 }).useWindowMs).toBe(100);
+    expect(createSchedule({ messages: 20, periodMs: 1000, burst: 20 }).useWindowMs).toBe(1005);
+    expect(createSchedule({ messages: 5, periodMs: 5000, burst: 1 }).useWindowMs).toBe(1005);
+    expect(createSchedule({ messages: 100, periodMs: 20, burst: 1 }).useWindowMs).toBeCloseTo(
+      10.2,
+      9,
+    );
+  });
+
+  it('sizes rotation epochs so the hand-over gap costs at most 0.25% of the rotating lanes', () => {
+    for (const periodMs of [10, 250, 1000, 5000, 60_000, 3_600_000]) {
+      const s = createSchedule({ messages: 7, periodMs, burst: 7 });
+      const epochMs = s.epochPeriods * s.slotPeriodMs + s.handoverGapMs;
+      expect(s.handoverGapMs / epochMs).toBeLessThanOrEqual(0.0025 + 1e-12);
+      expect(s.handoverToleranceMs).toBeGreaterThanOrEqual(s.recoveryMs);
+      // Handing over at the tolerance still leaves period + δ to the taker's first slot.
+      expect(s.slotPeriodMs + s.handoverGapMs - s.handoverToleranceMs).toBeGreaterThanOrEqual(
+        periodMs + s.gapMarginMs - 1e-9,
+      );
+    }
+  });
+
+  it("groups slots by burst: lanes of one group open together, groups burst·p'/N apart", () => {
+    const s = createSchedule({ messages: 10, periodMs: 1000, burst: 4 });
+    const opens = Array.from({ length: 10 }, (_, lane) => s.fixed.slotStart(7, lane) - 7 * 1005);
+    expect(opens).toEqual([0, 0, 0, 0, 402, 402, 402, 402, 804, 804]);
+  });
+
+  it('pauses the rotating grid between epochs and is a steady grid within one', () => {
+    const s = createSchedule({ messages: 20, periodMs: 1000, burst: 20 });
+    const R = s.epochPeriods;
+    const k = 1_700_000 * R;
+    expect(s.rotating.slotStart(k + 1, 3) - s.rotating.slotStart(k, 3)).toBeCloseTo(1005, 6);
+    expect(s.rotating.slotStart(k, 3) - s.rotating.slotStart(k - 1, 3)).toBeCloseTo(
+      1005 + s.handoverGapMs,
+      6,
+    );
+  });
+
+  it('finds the slot holding any time, in agreement with slotStart, on both grids', () => {
+    const rng = createSeededRandom(99);
+    for (let round = 0; round < 2000; round += 1) {
+      const messages = rng.int(1, 300);
+      const s = createSchedule({
+        messages,
+        periodMs: Math.round(10 * 1000 ** rng.next()),
+        burst: rng.int(1, messages),
+      });
+      const lane = rng.int(0, messages - 1);
+      const t = 1.7e12 + rng.next() * 1e10;
+      for (const grid of [s.fixed, s.rotating]) {
+        const slot = grid.slotAt(lane, t);
+        expect(grid.slotStart(slot, lane)).toBeLessThanOrEqual(t);
+        expect(grid.slotStart(slot + 1, lane)).toBeGreaterThan(t);
+        expect(grid.slotAt(lane, grid.slotStart(slot, lane))).toBe(slot);
+      }
+    }
+  });
+
+  it('refuses a rate that cannot be paced', () => {
+    for (const options of [
+      { messages: 0, periodMs: 1000, burst: 1 },
+      { messages: 3, periodMs: -1, burst: 1 },
+      { messages: 3, periodMs: 1000, burst: 4 },
+    ]) {
+      expect(() => createSchedule(options)).toThrow(
+        expect.objectContaining({ code: 'invalid_rate' }),
+      );
+    }
+  });
+});

@@ -1,0 +1,151 @@
+import { ThrottleError } from '@kafka-throttle/common';
+
+export interface ScheduleOptions {
+  /** N: starts allowed per period for the whole group. */
+  messages: number;
+  periodMs: number;
+  /** 1..N: most starts that share one start time. */
+  burst: number;
+}
+
+/** Slot k of a lane opens at slotStart(k, lane); slots of one lane open at least p' apart. */
+export interface SlotGrid {
+  slotStart(slot: number, lane: number): number;
+  /** The slot k of `lane` with slotStart(k) <= t < slotStart(k + 1). */
+  slotAt(lane: number, t: number): number;
+}
+
+/**
+ * The group's slot grids on absolute (epoch) time, identical in every worker that has the same
+ * options, so workers agree on them without talking.
+ *
+ * The group rate is split into N lanes. A lane has one slot per grid period p' = period + ε; a
+ * slot may be used during `[open, open + useWindowMs)`. Whoever uses a lane, two consecutive
+ * uses of it are at least period + δ apart, so a window of one period never holds more than N
+ * starts. Lanes fixed to a partition use the `fixed` grid. Lanes that rotate between partitions
+ * use the `rotating` grid: epochs of `epochPeriods` slots, each epoch followed by a hand-over
+ * gap of `handoverGapMs`, so the worker handing a lane over may use its last slot up to
+ * λ + gap late and the one taking it over still starts on time.
+ */
+export interface Schedule {
+  readonly messages: number;
+  readonly periodMs: number;
+  readonly burst: number;
+  /** ε: what one grid period adds to the period; the rate costs ε / (period + ε). */
+  readonly marginMs: number;
+  /** δ: two uses of one lane are at least period + δ apart (clock skew, arrival jitter). */
+  readonly gapMarginMs: number;
+  /** λ = ε − δ: how much of a late lane's lateness one grid period wins back. */
+  readonly recoveryMs: number;
+  /** p' = period + ε: the grid period; also the wait before a newly assigned partition pays. */
+  readonly slotPeriodMs: number;
+  /** Distance between the start times of consecutive groups of `burst` slots. */
+  readonly groupSpacingMs: number;
+  /** How late after its start a slot may still be used (caps how many starts pile up). */
+  readonly useWindowMs: number;
+  /** Slots of a rotating lane in one epoch (it changes partition between epochs). */
+  readonly epochPeriods: number;
+  /** Pause of the rotating grid between epochs, where a rotating lane may change hands. */
+  readonly handoverGapMs: number;
+  /** How late the last slot before a hand-over to another worker may be used (λ + gap). */
+  readonly handoverToleranceMs: number;
+  readonly fixed: SlotGrid;
+  readonly rotating: SlotGrid;
+}
+
+const MIN_MARGIN_MS = 5;
+const MARGIN_SHARE = 0.005;
+const MAX_MARGIN_SHARE = 0.02;
+const MAX_MARGIN_MS = 1000;
+/** What a hand-over, or a start after its slot opened, may be late (event loop, GC, busy sink). */
+const TOLERANCE_MS = 100;
+/** Epochs are long enough that their gap costs at most this share of the rotating lanes' rate. */
+const GAP_COST = 0.0025;
+
+export function createSchedule(options: ScheduleOptions): Schedule {
+  const { messages, periodMs, burst } = options;
+  if (!Number.isSafeInteger(messages) || messages < 1) {
+    throw new ThrottleError('invalid_rate', `messages must be a positive integer, got ${messages}`);
+  }
+  if (!Number.isFinite(periodMs) || periodMs <= 0) {
+    throw new ThrottleError('invalid_rate', `periodMs must be a positive number, got ${periodMs}`);
+  }
+  if (!Number.isSafeInteger(burst) || burst < 1 || burst > messages) {
+    throw new ThrottleError(
+      'invalid_rate',
+      `burst must be an integer from 1 to messages (${messages}), got ${burst}`,
+    );
+  }
+
+  // Big enough to absorb NTP skew, arrival jitter and timer lateness, small enough to cost at
+  // most 0.5% of the rate (up to 2% for periods under 1 s, where 5 ms is a larger share).
+  const marginMs = Math.min(
+    Math.max(MIN_MARGIN_MS, MARGIN_SHARE * periodMs),
+    MAX_MARGIN_SHARE * periodMs,
+    MAX_MARGIN_MS,
+  );
+  const gapMarginMs = marginMs / 2;
+  const recoveryMs = marginMs - gapMarginMs;
+  const slotPeriodMs = periodMs + marginMs;
+  const groupSpacingMs = (burst * slotPeriodMs) / messages;
+  const toleranceMs = Math.max(recoveryMs, Math.min(slotPeriodMs / 2, TOLERANCE_MS));
+  const useWindowMs = Math.min(slotPeriodMs, Math.max(groupSpacingMs, toleranceMs));
+  const handoverGapMs = toleranceMs;
+  const epochPeriods = Math.max(1, Math.ceil(handoverGapMs / (GAP_COST * slotPeriodMs) - 1e-9));
+  const handoverToleranceMs = Math.min(useWindowMs, recoveryMs + handoverGapMs);
+  const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;
+
+  const offsetOf = (lane: number): number => Math.floor(lane / burst) * groupSpacingMs;
+
+  const fixed = grid(
+    (slot, lane) => slot * slotPeriodMs + offsetOf(lane),
+    (lane, t) => Math.floor((t - offsetOf(lane)) / slotPeriodMs),
+  );
+  const rotating = grid(
+    (slot, lane) => {
+      const epoch = Math.floor(slot / epochPeriods);
+      const inEpoch = slot - epoch * epochPeriods;
+      return epoch * epochMs + handoverGapMs + inEpoch * slotPeriodMs + offsetOf(lane);
+    },
+    (lane, t) => {
+      const since = t - offsetOf(lane) - handoverGapMs;
+      const epoch = Math.floor(since / epochMs);
+      const inEpoch = Math.floor((since - epoch * epochMs) / slotPeriodMs);
+      // The gap belongs to the epoch's last slot, which stays current until the next opens.
+      return epoch * epochPeriods + Math.min(inEpoch, epochPeriods - 1);
+    },
+  );
+
+  return {
+    messages,
+    periodMs,
+    burst,
+    marginMs,
+    gapMarginMs,
+    recoveryMs,
+    slotPeriodMs,
+    groupSpacingMs,
+    useWindowMs,
+    epochPeriods,
+    handoverGapMs,
+    handoverToleranceMs,
+    fixed,
+    rotating,
+  };
+}
+
+function grid(
+  slotStart: (slot: number, lane: number) => number,
+  estimate: (lane: number, t: number) => number,
+): SlotGrid {
+  return {
+    slotStart,
+    slotAt(lane, t) {
+      let slot = estimate(lane, t);
+      // Division rounds; the answer must agree with slotStart, which every check uses.
+      while (slotStart(slot + 1, lane) <= t) slot += 1;
+      while (slotStart(slot, lane) > t) slot -= 1;
+      return slot;
+    },
+  };
+}
