@@ -15,6 +15,7 @@ export interface ProducePort {
    * Sends `messages` in one produce request, acknowledged by all in-sync replicas, and resolves
    * with each message's placement in the same order. Rejects unless Kafka took every message.
    * Aborting `signal` gives up waiting (rejecting); the records may still land later.
+   * The batcher makes at most `maxInFlight` calls at a time.
    */
   send(messages: Message[], signal: AbortSignal): Promise<Placement[]>;
 }
@@ -29,6 +30,8 @@ export interface ProduceBatcherOptions {
   maxBytes: number;
   /** Longest a caller waits for its ack; it then gets `kafka_unavailable`. */
   ackTimeout: number;
+  /** Produce requests in flight at once (default 1). */
+  maxInFlight?: number;
   metrics?: Pick<IngestMetrics, 'ackLatency' | 'batchSize' | 'batchBytes' | 'produceFailures'>;
 }
 
@@ -53,37 +56,53 @@ export interface ProduceBatcher {
 type EntryState = 'queued' | 'sent' | 'settled';
 
 interface Entry {
-  message: Message;
+  message: Message | undefined;
   bytes: number;
   submittedAt: number;
   deadline: number;
   state: EntryState;
+  batch: Batch | undefined;
   resolve: (placement: Placement) => void;
   reject: (error: IngestError) => void;
-  timer: AbortController;
 }
+
+interface Batch {
+  /** Aborted once every caller in the batch has had its answer: nobody waits for it anymore. */
+  giveUp: AbortController;
+  unsettled: number;
+  done: boolean;
+}
+
+const GAVE_UP = new Error('every record of the batch timed out');
 
 /**
  * Coalesces records that arrive together into one produce request. kafkajs' idempotent
  * producer keeps one request in flight per broker, so one request per HTTP call cannot scale;
- * one batch in flight while the next fills up can.
+ * a few batches in flight while the next fills up can.
  *
- * Exactly one batch is in flight at a time. Besides throughput this keeps the producer safe:
- * the port never sees two sends at once, so a retried batch cannot have its sequence numbers
- * reused by another (see producer.ts). A batch is sent when the linger ends, when it reaches
- * `maxMessages` or `maxBytes`, or as soon as the previous batch is answered.
+ * A batch is sent when the linger ends, when it reaches `maxMessages` or `maxBytes`, or as soon
+ * as a produce request in flight is answered. Each record has its own deadline; one timer
+ * (not one per record) answers the records whose deadline passed.
  */
 export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBatcher {
   const { port, clock, metrics, linger, maxMessages, maxBytes, ackTimeout } = options;
+  const maxInFlight = options.maxInFlight ?? 1;
   const log = options.logger.child({ component: 'produce-batcher' });
   const queue: Entry[] = [];
   let queuedBytes = 0;
   let inFlight = 0;
   let inFlightRecords = 0;
-  let lingering: AbortController | undefined;
+  let lingerToken = 0;
+  let lingering = false;
   let flushing = false;
   let closed = false;
   const idleWaiters: (() => void)[] = [];
+  // Every unanswered record in deadline order (submission order); answered ones are skipped.
+  const byDeadline: Entry[] = [];
+  let deadlineHead = 0;
+  let sweepArmed = false;
+  // Ends the timers still pending when the batcher is closed.
+  const lifetime = new AbortController();
   // While Kafka is away every batch fails: warn once, then count until acks resume.
   let failedSinceLastAck = 0;
 
@@ -97,107 +116,103 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
         submittedAt: now,
         deadline: now + ackTimeout,
         state: 'queued',
+        batch: undefined,
         resolve,
         reject,
-        timer: new AbortController(),
       };
       queue.push(entry);
       queuedBytes += bytes;
-      void clock.sleep(ackTimeout, entry.timer.signal).then(() => expire(entry));
+      byDeadline.push(entry);
+      if (!sweepArmed) armSweep();
       schedule();
     });
   }
 
   function schedule(): void {
-    if (inFlight > 0 || queue.length === 0) return;
+    if (inFlight >= maxInFlight || queue.length === 0) return;
     if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
       dispatch();
       return;
     }
     if (lingering) return;
-    const timer = new AbortController();
-    lingering = timer;
-    void clock.sleep(linger, timer.signal).then(() => {
-      if (timer.signal.aborted) return;
-      lingering = undefined;
-      if (inFlight === 0) dispatch();
+    lingering = true;
+    const token = lingerToken;
+    void clock.sleep(linger, lifetime.signal).then(() => {
+      if (token !== lingerToken) return;
+      lingering = false;
+      if (inFlight < maxInFlight) dispatch();
     });
   }
 
   function dispatch(): void {
-    lingering?.abort();
-    lingering = undefined;
+    lingerToken++;
+    lingering = false;
     // A record whose caller has been answered 503 already is not sent at all.
     const now = clock.now();
     while (queue.length > 0 && (queue[0] as Entry).deadline <= now) expire(queue[0] as Entry);
-    const batch = take();
-    if (batch.length === 0) return;
-    inFlight++;
-    inFlightRecords = batch.length;
+    const entries = take();
+    if (entries.length === 0) return;
+    const batch: Batch = { giveUp: new AbortController(), unsettled: entries.length, done: false };
+    const messages: Message[] = [];
     let bytes = 0;
-    for (const entry of batch) {
+    for (const entry of entries) {
       entry.state = 'sent';
+      entry.batch = batch;
+      messages.push(entry.message as Message);
       bytes += entry.bytes;
     }
-    metrics?.batchSize.observe(batch.length);
+    inFlight++;
+    inFlightRecords += entries.length;
+    metrics?.batchSize.observe(entries.length);
     metrics?.batchBytes.observe(bytes);
 
-    // Give up on the send once every caller in it has had its answer: the port then moves on
-    // to a fresh producer instead of queueing behind a request Kafka may never answer.
-    const giveUp = new AbortController();
-    const deadlineTimer = new AbortController();
-    const lastDeadline = (batch[batch.length - 1] as Entry).deadline;
-    void clock.sleep(Math.max(0, lastDeadline - clock.now()), deadlineTimer.signal).then(() => {
-      if (!deadlineTimer.signal.aborted) giveUp.abort();
-    });
-
-    port
-      .send(
-        batch.map((entry) => entry.message),
-        giveUp.signal,
-      )
-      .then(
-        (placements) => {
-          const now = clock.now();
-          batch.forEach((entry, index) => {
-            const placement = placements[index];
-            if (placement === undefined) {
-              settle(entry, undefined, kafkaUnavailable('Kafka returned no placement'));
-              return;
-            }
+    port.send(messages, batch.giveUp.signal).then(
+      (placements) => {
+        batch.done = true;
+        const now = clock.now();
+        entries.forEach((entry, index) => {
+          const placement = placements[index];
+          if (placement === undefined) {
+            settle(entry, undefined, kafkaUnavailable('Kafka returned no placement'));
+            return;
+          }
+          if (entry.state !== 'settled')
             metrics?.ackLatency.observe((now - entry.submittedAt) / 1000);
-            settle(entry, placement);
-          });
-          if (failedSinceLastAck > 0) {
-            log.info({ failedBatches: failedSinceLastAck }, 'Kafka acknowledges records again');
-            failedSinceLastAck = 0;
-          }
-          log.debug({ records: batch.length, bytes }, 'batch acknowledged');
-        },
-        (error: unknown) => {
-          const timedOut = giveUp.signal.aborted;
-          metrics?.produceFailures.inc({ reason: timedOut ? 'timeout' : 'error' });
-          const fields = { records: batch.length, err: error, timedOut };
-          if (failedSinceLastAck++ === 0) {
-            log.warn(fields, 'produce request failed; its records are answered 503');
-          } else {
-            log.debug(fields, 'produce request failed; its records are answered 503');
-          }
-          const failure =
-            error instanceof IngestError
-              ? error
-              : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
-          for (const entry of batch) settle(entry, undefined, failure);
-        },
-      )
-      .finally(() => {
-        deadlineTimer.abort();
-        inFlight--;
-        inFlightRecords = 0;
-        // Records that queued up meanwhile have waited long enough: send them at once.
-        if (queue.length > 0) dispatch();
-        else notifyIfIdle();
-      });
+          settle(entry, placement);
+        });
+        if (failedSinceLastAck > 0) {
+          log.info({ failedBatches: failedSinceLastAck }, 'Kafka acknowledges records again');
+          failedSinceLastAck = 0;
+        }
+        finished(entries.length);
+      },
+      (error: unknown) => {
+        batch.done = true;
+        const timedOut = batch.giveUp.signal.aborted;
+        metrics?.produceFailures.inc({ reason: timedOut ? 'timeout' : 'error' });
+        const fields = { records: entries.length, err: error, timedOut };
+        if (failedSinceLastAck++ === 0) {
+          log.warn(fields, 'produce request failed; its records are answered 503');
+        } else {
+          log.debug(fields, 'produce request failed; its records are answered 503');
+        }
+        const failure =
+          error instanceof IngestError
+            ? error
+            : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
+        for (const entry of entries) settle(entry, undefined, failure);
+        finished(entries.length);
+      },
+    );
+  }
+
+  function finished(records: number): void {
+    inFlight--;
+    inFlightRecords -= records;
+    advanceDeadlineHead();
+    // Records that queued up meanwhile have waited long enough: send them at once.
+    while (queue.length > 0 && inFlight < maxInFlight) dispatch();
+    notifyIfIdle();
   }
 
   /** The oldest queued records, up to the batch limits, always at least one. */
@@ -214,8 +229,44 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
     return queue.splice(0, count);
   }
 
+  function armSweep(): void {
+    advanceDeadlineHead();
+    const head = byDeadline[deadlineHead];
+    if (head === undefined || lifetime.signal.aborted) {
+      sweepArmed = false;
+      return;
+    }
+    sweepArmed = true;
+    void clock.sleep(Math.max(0, head.deadline - clock.now()), lifetime.signal).then(sweep);
+  }
+
+  /** Answers every record whose deadline passed, then waits for the next deadline. */
+  function sweep(): void {
+    const now = clock.now();
+    while (deadlineHead < byDeadline.length) {
+      const entry = byDeadline[deadlineHead] as Entry;
+      if (entry.state !== 'settled') {
+        if (entry.deadline > now) break;
+        expire(entry);
+      }
+      deadlineHead++;
+    }
+    notifyIfIdle();
+    armSweep();
+  }
+
+  function advanceDeadlineHead(): void {
+    while (deadlineHead < byDeadline.length && byDeadline[deadlineHead]?.state === 'settled') {
+      deadlineHead++;
+    }
+    if (deadlineHead > 1024 && deadlineHead * 2 > byDeadline.length) {
+      byDeadline.splice(0, deadlineHead);
+      deadlineHead = 0;
+    }
+  }
+
   function expire(entry: Entry): void {
-    if (entry.timer.signal.aborted || entry.state === 'settled') return;
+    if (entry.state === 'settled') return;
     if (entry.state === 'queued') {
       const index = queue.indexOf(entry);
       if (index >= 0) {
@@ -228,13 +279,18 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
       undefined,
       kafkaUnavailable(`Kafka did not acknowledge the record within ${ackTimeout} ms`),
     );
-    notifyIfIdle();
   }
 
   function settle(entry: Entry, placement?: Placement, error?: IngestError): void {
     if (entry.state === 'settled') return;
     entry.state = 'settled';
-    entry.timer.abort();
+    // The body may be large; the entry itself lives on a little in byDeadline.
+    entry.message = undefined;
+    const batch = entry.batch;
+    if (batch && --batch.unsettled === 0 && !batch.done) {
+      // Every caller of this batch has its answer: stop waiting, so the port can move on.
+      batch.giveUp.abort(GAVE_UP);
+    }
     if (placement) entry.resolve(placement);
     else entry.reject(error ?? kafkaUnavailable('Kafka did not acknowledge the record'));
   }
@@ -254,9 +310,10 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   return {
     submit,
     flush,
-    close() {
+    async close() {
       closed = true;
-      return flush();
+      await flush();
+      lifetime.abort(GAVE_UP);
     },
     get pending() {
       return queue.length + inFlightRecords;

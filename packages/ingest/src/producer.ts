@@ -1,15 +1,8 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
-import {
-  type ICustomPartitioner,
-  type Kafka,
-  type Message,
-  Partitioners,
-  type Producer,
-  type RecordMetadata,
-  type RetryOptions,
-} from 'kafkajs';
+import type { Kafka, Message, Producer, RecordMetadata, RetryOptions } from 'kafkajs';
 import { IngestError, kafkaUnavailable } from './errors.ts';
 import type { IngestMetrics } from './metrics.ts';
+import { type BatchPartitioner, createBatchPartitioner } from './partitioner.ts';
 import type { Placement, ProducePort } from './produce-batcher.ts';
 
 export interface KafkaProducerOptions {
@@ -20,6 +13,11 @@ export interface KafkaProducerOptions {
   logger: Logger;
   clock: Clock;
   metrics?: Pick<IngestMetrics, 'producerCreated'>;
+  /**
+   * Independent producers, each with one produce request in flight (default 1). Lets a few
+   * batches be in flight at once although kafkajs' idempotent producer allows one per broker.
+   */
+  lanes?: number;
   /**
    * After a failed connect, how long sends fail at once instead of trying again. Keeps a down
    * broker from being hammered by one connect per batch, and clients get their 503 at once.
@@ -38,9 +36,16 @@ export interface KafkaProducer extends ProducePort {
 
 interface Generation {
   producer: Producer;
+  partitioner: BatchPartitioner;
   ready: Promise<void>;
   connected: boolean;
   number: number;
+}
+
+/** One slot for a produce request in flight, with the producer it uses now. */
+interface Lane {
+  current: Generation | undefined;
+  busy: boolean;
 }
 
 /**
@@ -55,34 +60,42 @@ interface Generation {
  * happen. The records of the failed request may or may not be in Kafka; their clients got 503
  * (at-least-once).
  *
- * The caller (the batcher) sends one batch at a time, so a producer never has two sends in
- * flight; a send abandoned on timeout keeps its producer until it settles, then disconnects it.
+ * Each lane has its own producer (its own producer id and sequence numbers) and carries one send
+ * at a time, so no producer ever has two sends in flight; a send abandoned on timeout keeps its
+ * producer until it settles, then disconnects it. Ordering is unaffected: a client that waits for
+ * its 202 before sending the next request with the same key gets them stored in that order, and
+ * requests in flight together had no order to keep.
  */
 export function createKafkaProducer(options: KafkaProducerOptions): KafkaProducer {
   const { kafka, topic, ackTimeout, metrics, clock } = options;
   const reconnectBackoff = options.reconnectBackoff ?? 1000;
   const log = options.logger.child({ component: 'producer', topic });
   const retry = producerRetry(ackTimeout);
-  let current: Generation | undefined;
+  const lanes: Lane[] = Array.from({ length: options.lanes ?? 1 }, () => ({
+    current: undefined,
+    busy: false,
+  }));
   let created = 0;
   let lastConnectFailure: { at: number; reason: string } | undefined;
   const retiring = new Set<Promise<void>>();
 
-  function generation(): Generation {
-    if (current) return current;
+  function generation(lane: Lane): Generation {
+    if (lane.current) return lane.current;
     if (lastConnectFailure && clock.now() - lastConnectFailure.at < reconnectBackoff) {
       throw kafkaUnavailable(`cannot connect to Kafka: ${lastConnectFailure.reason}`);
     }
+    const partitioner = createBatchPartitioner();
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: pinnedPartitioner,
+      createPartitioner: partitioner.create,
       retry,
     });
     created++;
     metrics?.producerCreated.inc();
     const gen: Generation = {
       producer,
+      partitioner,
       connected: false,
       number: created,
       ready: Promise.resolve(),
@@ -96,18 +109,18 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
       (error: unknown) => {
         log.warn({ producer: gen.number, err: error }, 'producer could not connect');
         lastConnectFailure = { at: clock.now(), reason: messageOf(error) };
-        retire(gen, Promise.resolve());
+        retire(lane, gen, Promise.resolve());
         throw kafkaUnavailable(`cannot connect to Kafka: ${messageOf(error)}`, error);
       },
     );
     // A connect nobody waits for (a background reconnect) must not become an unhandled rejection.
     gen.ready.catch(() => {});
-    current = gen;
+    lane.current = gen;
     return gen;
   }
 
-  function retire(gen: Generation, settled: Promise<unknown>): void {
-    if (current === gen) current = undefined;
+  function retire(lane: Lane, gen: Generation, settled: Promise<unknown>): void {
+    if (lane.current === gen) lane.current = undefined;
     gen.connected = false;
     const done = settled
       .then(
@@ -123,9 +136,25 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
   }
 
   async function send(messages: Message[], signal: AbortSignal): Promise<Placement[]> {
-    const gen = generation();
+    const lane = lanes.find((l) => !l.busy);
+    if (!lane) throw new Error(`more than ${lanes.length} sends at once`);
+    lane.busy = true;
+    try {
+      return await sendOn(lane, messages, signal);
+    } finally {
+      lane.busy = false;
+    }
+  }
+
+  async function sendOn(
+    lane: Lane,
+    messages: Message[],
+    signal: AbortSignal,
+  ): Promise<Placement[]> {
+    const gen = generation(lane);
     // Giving up while connecting leaves the connect running for the next batch.
     await untilAborted(gen.ready, signal);
+    gen.partitioner.nextBatch();
     const sending = gen.producer.send({ topic, acks: -1, timeout: ackTimeout, messages });
     try {
       const metadata = await untilAborted(sending, signal);
@@ -135,7 +164,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
         { producer: gen.number, records: messages.length, err: error, gaveUp: signal.aborted },
         'produce request failed; replacing the producer',
       );
-      retire(gen, sending);
+      retire(lane, gen, sending);
       if (error instanceof IngestError) throw error;
       throw kafkaUnavailable(`Kafka did not take the records: ${messageOf(error)}`, error);
     }
@@ -144,13 +173,13 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
   return {
     send,
     async connect() {
-      await generation().ready;
+      await Promise.all(lanes.map((lane) => generation(lane).ready));
     },
     get connected() {
-      return current?.connected === true;
+      return lanes.every((lane) => lane.current?.connected === true);
     },
     async disconnect() {
-      if (current) retire(current, current.ready);
+      for (const lane of lanes) if (lane.current) retire(lane, lane.current, lane.current.ready);
       await Promise.all([...retiring]);
     },
   };
@@ -170,23 +199,6 @@ function producerRetry(ackTimeout: number): RetryOptions {
     retries: 4 + Math.ceil(ackTimeout / 1000),
   };
 }
-
-/**
- * kafkajs' default partitioner (murmur2 of the key, like the Java client; round robin without
- * a key), but the first choice is written into the message. A retried request then carries every
- * record to the same partition as the first attempt, which the broker's duplicate detection
- * needs; and the placement of each record can be read back from the message afterwards.
- */
-const pinnedPartitioner: ICustomPartitioner = () => {
-  const choose = Partitioners.DefaultPartitioner();
-  return (args) => {
-    const { message } = args;
-    if (message.partition === undefined || message.partition === null) {
-      message.partition = choose(args);
-    }
-    return message.partition;
-  };
-};
 
 /**
  * Each record's partition and offset: kafkajs reports the base offset of each partition's
