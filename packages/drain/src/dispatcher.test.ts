@@ -1,6 +1,6 @@
 import type { Clock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
-import { createDispatcher, type ReadyPick } from './dispatcher.ts';
+import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
 import type { Permit, RateLimiter } from './rate-limiter.ts';
 
@@ -57,6 +57,10 @@ function everyMs(clock: Clock, spacing: number, from: number) {
   return { limiter, asked: () => asked };
 }
 
+function sendable(partition: number, send: () => void, cancelled?: () => void): Sendable {
+  return { partition, send, cancel: () => cancelled?.(), onLost() {} };
+}
+
 function record(offset: number): QueuedRecord {
   return {
     offset: BigInt(offset),
@@ -85,14 +89,15 @@ describe('createDispatcher', () => {
       queues,
       limiter,
       clock,
-      launch(pick: ReadyPick, attempt) {
-        started.push(`${clock.now()} p${pick.partition}/${pick.record.offset} #${attempt}`);
-        // The sink answers at once; the record is delivered.
-        queueMicrotask(() => {
-          queues.complete(pick.partition);
-          dispatcher.workArrived();
-        });
-      },
+      prepare: async (pick: ReadyPick, attempt: number) =>
+        sendable(pick.partition, () => {
+          started.push(`${clock.now()} p${pick.partition}/${pick.record.offset} #${attempt}`);
+          // The sink answers at once; the record is delivered.
+          queueMicrotask(() => {
+            queues.complete(pick.partition);
+            dispatcher.workArrived();
+          });
+        }),
     });
     const running = dispatcher.run();
     await advance(10_400);
@@ -117,7 +122,7 @@ describe('createDispatcher', () => {
       queues,
       limiter,
       clock,
-      launch: () => started.push(clock.now()),
+      prepare: async (pick) => sendable(pick.partition, () => started.push(clock.now())),
     });
     void dispatcher.run();
     await advance(500);
@@ -148,12 +153,48 @@ describe('createDispatcher', () => {
       queues,
       limiter,
       clock,
-      launch: () => started.push(clock.now()),
+      prepare: async (pick) => sendable(pick.partition, () => started.push(clock.now())),
     });
     void dispatcher.run();
     await advance(500);
     await dispatcher.stop();
     await advance(2000);
     expect(started).toEqual([]);
+  });
+
+  it('gives a readied attempt up when its permit is more than the lead time away, and readies it again in time', async () => {
+    const { clock, advance } = manualClock(0);
+    const queues = createPartitionQueues({
+      highWater: 100,
+      lowWater: 10,
+      maxBytes: 1e9,
+      onPause() {},
+      onResume() {},
+    });
+    queues.assign([0]);
+    queues.push(0, [record(0)]);
+    const { limiter } = everyMs(clock, 10, 5000);
+    const events: string[] = [];
+    const dispatcher = createDispatcher({
+      queues,
+      limiter,
+      clock,
+      leadMs: 1000,
+      prepare: async (pick, attempt) => {
+        events.push(`${clock.now()} prepare #${attempt}`);
+        return sendable(
+          pick.partition,
+          () => events.push(`${clock.now()} send`),
+          () => {
+            events.push(`${clock.now()} cancel`);
+            queues.release(pick.partition);
+          },
+        );
+      },
+    });
+    void dispatcher.run();
+    await advance(6000);
+    expect(events).toEqual(['0 prepare #1', '0 cancel', '4000 prepare #1', '5000 send']);
+    await dispatcher.stop();
   });
 });

@@ -4,12 +4,32 @@ import type { RateLimiter } from './rate-limiter.ts';
 
 export type ReadyPick = Extract<NextPick, { kind: 'ready' }>;
 
+/** An attempt ready to go out the moment it has a permit. */
+export interface Sendable {
+  partition: number;
+  /** Sends at once; what follows (the outcome) is the worker's business. */
+  send(): void;
+  /** Gives it up unsent; its partition may be picked again. */
+  cancel(): void;
+  /** Called if it cannot be sent any more (its connection closed while it waited). */
+  onLost(listener: () => void): void;
+}
+
 export interface DispatcherOptions {
   queues: PartitionQueues;
   limiter: Pick<RateLimiter, 'tryAcquire'>;
   clock: Clock;
-  /** Starts one attempt (already counted against the rate); must not throw or block. */
-  launch(pick: ReadyPick, attempt: number): void;
+  /**
+   * Readies an attempt of the picked record without sending it. Resolves undefined when the
+   * attempt ended before anything was sent (the worker has dealt with it). Must not reject.
+   */
+  prepare(pick: ReadyPick, attempt: number): Promise<Sendable | undefined>;
+  /**
+   * How long before its permit an attempt is readied. An attempt readied earlier (because the
+   * limiter's answer was unknown) is given up when the permit turns out to be further away, so
+   * a slow rate does not keep a connection to the destination busy doing nothing.
+   */
+  leadMs?: number;
 }
 
 export interface Dispatcher {
@@ -19,7 +39,7 @@ export interface Dispatcher {
   workArrived(): void;
   /** The assignment (and so the share) changed: the permit we wait for may come sooner. */
   pacingChanged(): void;
-  /** No attempt is started after this resolves. */
+  /** Nothing is sent after this resolves; a readied attempt is given up. */
   stop(): Promise<void>;
 }
 
@@ -27,16 +47,23 @@ export interface Dispatcher {
 const LONGEST_SLEEP_MS = 2 ** 31 - 1;
 
 /**
- * Starts attempts: takes the next partition in turn that has a record ready, asks the limiter
- * for a permit and launches the attempt. A permit is only ever asked for when an attempt can
- * start at once, so none is wasted; between permits it sleeps on the clock until the limiter's
- * `nextAt`, woken early by new work, a rebalance or stop. It never waits inside a Kafka handler.
+ * Starts attempts at the pace the limiter allows. It takes the next partition in turn that has
+ * a record ready, readies one attempt of it (a connected socket, nothing sent), then asks the
+ * limiter for a permit and sends in the same synchronous step. A permit is therefore only ever
+ * taken when it is spent at once, and the time it is counted at is the time the request leaves.
+ * Between permits it sleeps on the clock until the limiter's `nextAt`, woken early by new
+ * work, a rebalance or stop. It never waits inside a Kafka handler.
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queues, limiter, clock } = options;
+  const leadMs = options.leadMs ?? 1000;
   let stopped = false;
   let waiting: { reason: 'work' | 'permit'; wake: AbortController } | undefined;
   let running: Promise<void> | undefined;
+  let ready: Sendable | undefined;
+  let preparing = false;
+  /** No attempt is readied before this (the next permit is known to be further away). */
+  let prepareFrom = Number.NEGATIVE_INFINITY;
 
   async function waitUntil(at: number, reason: 'work' | 'permit'): Promise<void> {
     const wake = new AbortController();
@@ -53,20 +80,67 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (waiting && (reason === undefined || waiting.reason === reason)) waiting.wake.abort();
   }
 
+  function giveUp(): void {
+    const given = ready;
+    ready = undefined;
+    given?.cancel();
+  }
+
+  function startPreparing(pick: ReadyPick): void {
+    preparing = true;
+    const attempt = queues.begin(pick.partition);
+    void options.prepare(pick, attempt).then((sendable) => {
+      preparing = false;
+      if (sendable && stopped) sendable.cancel();
+      else if (sendable) {
+        ready = sendable;
+        sendable.onLost(() => {
+          if (ready !== sendable) return;
+          ready = undefined;
+          sendable.cancel();
+          wake();
+        });
+      }
+      wake();
+    });
+  }
+
   async function loop(): Promise<void> {
     while (!stopped) {
-      const pick = queues.next(clock.now());
-      if (pick.kind === 'wait') {
-        await waitUntil(pick.until, 'work');
+      const now = clock.now();
+      if (ready && !queues.owns(ready.partition)) giveUp();
+      if (!ready) {
+        if (preparing) {
+          await waitUntil(Number.POSITIVE_INFINITY, 'work');
+          continue;
+        }
+        if (now < prepareFrom) {
+          await waitUntil(prepareFrom, 'permit');
+          continue;
+        }
+        const pick = queues.next(now);
+        if (pick.kind === 'wait') {
+          await waitUntil(pick.until, 'work');
+          continue;
+        }
+        startPreparing(pick);
         continue;
       }
       const permit = limiter.tryAcquire();
-      if (!permit.granted) {
-        await waitUntil(permit.nextAt, 'permit');
+      if (permit.granted) {
+        const sendable = ready;
+        ready = undefined;
+        sendable.send();
         continue;
       }
-      options.launch(pick, queues.begin(pick.partition));
+      if (permit.nextAt - now > leadMs) {
+        giveUp();
+        prepareFrom = permit.nextAt - leadMs;
+        continue;
+      }
+      await waitUntil(permit.nextAt, 'permit');
     }
+    giveUp();
   }
 
   return {
@@ -75,7 +149,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return running;
     },
     workArrived: () => wake('work'),
-    pacingChanged: () => wake(),
+    pacingChanged() {
+      prepareFrom = Number.NEGATIVE_INFINITY;
+      wake();
+    },
     async stop() {
       stopped = true;
       wake();

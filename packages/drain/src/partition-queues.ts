@@ -48,6 +48,8 @@ export interface PartitionQueues {
   complete(partition: number): QueuedRecord | undefined;
   /** The attempt ended without a verdict (stopping, revoked): the head stays or is forgotten. */
   abandon(partition: number): void;
+  /** The attempt was given up before it was sent: as if `begin` had not been called. */
+  release(partition: number): void;
   owns(partition: number): boolean;
   assigned(): number[];
   paused(): number[];
@@ -232,6 +234,14 @@ export function createPartitionQueues(options: PartitionQueuesOptions): Partitio
       const lane = lanes.get(partition);
       if (!lane) return;
       lane.busy = false;
+      forgetIfRevoked(lane);
+    },
+
+    release(partition) {
+      const lane = lanes.get(partition);
+      if (!lane) return;
+      lane.busy = false;
+      lane.attempts = Math.max(0, lane.attempts - 1);
       forgetIfRevoked(lane);
     },
 

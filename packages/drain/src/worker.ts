@@ -8,7 +8,7 @@ import {
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { createDeadLetter, type DeadLetterCause } from './dead-letter.ts';
-import { createDispatcher, type ReadyPick } from './dispatcher.ts';
+import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
 import { type ConsumerTuning, createKafkaSource, defaultConsumerTuning } from './kafka-source.ts';
 import { createDrainMetrics } from './metrics.ts';
 import { createOffsetCommitter } from './offset-committer.ts';
@@ -16,7 +16,7 @@ import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts'
 import { createRateLimiter } from './rate-limiter.ts';
 import { createRetryPolicy } from './retry-policy.ts';
 import { createHealthServer } from './server.ts';
-import type { Sink, SinkOutcome } from './sinks/sink.ts';
+import type { PreparedAttempt, Sink, SinkOutcome } from './sinks/sink.ts';
 import { sinkFromConfig } from './sinks/sink-from-config.ts';
 
 export interface DrainTuning extends ConsumerTuning {
@@ -153,7 +153,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     onFailed: () => metrics.commits.inc({ result: 'failed' }),
   });
 
-  const dispatcher = createDispatcher({ queues, limiter, clock, launch });
+  const dispatcher = createDispatcher({ queues, limiter, clock, prepare: prepareAttempt });
 
   const metrics = createDrainMetrics({
     share: () => limiter.share(),
@@ -186,49 +186,95 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     });
   }
 
-  function launch(pick: ReadyPick, attempt: number): void {
+  /** Readies an attempt (no permit yet); an attempt that fails before sending ends here. */
+  async function prepareAttempt(pick: ReadyPick, attempt: number): Promise<Sendable | undefined> {
+    const { partition, record } = pick;
     inFlight++;
-    metrics.attempts.inc();
-    attemptOnce(pick.partition, pick.record, attempt)
-      .catch((error: unknown) => {
-        // A bug, not a delivery failure: keep the record and try it again later.
-        logger.error({ err: error, partition: pick.partition }, 'attempt failed unexpectedly');
-        queues.hold(pick.partition, clock.now() + policy.backoff(attempt));
-      })
-      .finally(() => {
-        inFlight--;
-        if (inFlight === 0) idle?.();
-        dispatcher.workArrived();
-      });
-  }
-
-  async function attemptOnce(partition: number, record: QueuedRecord, attempt: number) {
-    const { envelope } = record;
-    const offset = record.message.offset;
-    const about = { id: envelope.id, partition, offset, attempt };
-    const started = performance.now();
-    let outcome: SinkOutcome;
+    let prepared: PreparedAttempt | SinkOutcome;
     try {
-      outcome = await sink.deliver(
-        { envelope, topic, partition, offset, attempt },
+      prepared = await sink.prepare(
+        { envelope: record.envelope, topic, partition, offset: record.message.offset, attempt },
         abortAttempts.signal,
       );
     } catch (error) {
-      outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
+      prepared = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
     }
-    const latencyMs = performance.now() - started;
-    metrics.sinkLatency.observe({ result: outcome.kind }, latencyMs / 1000);
-    // One line per attempt, with its start to the microsecond: what the rate is about.
-    logger.debug(
-      {
-        ...about,
-        startedAt: performance.timeOrigin + started,
-        latencyMs,
-        outcome: outcome.kind,
-        status: outcome.status,
+    if (prepared.kind !== 'prepared') {
+      // Nothing was sent and no permit taken; it still counts as an attempt of this record.
+      void settle(partition, record, attempt, prepared, undefined);
+      return undefined;
+    }
+    const ready = prepared;
+    return {
+      partition,
+      send() {
+        metrics.attempts.inc();
+        const started = performance.now();
+        ready.send().then(
+          (outcome) => settle(partition, record, attempt, outcome, started),
+          (error: unknown) =>
+            settle(partition, record, attempt, { kind: 'retry', error: String(error) }, started),
+        );
       },
-      'attempt',
-    );
+      cancel() {
+        ready.cancel();
+        queues.release(partition);
+        attemptEnded();
+      },
+      onLost: (listener) => ready.onLost(listener),
+    };
+  }
+
+  function attemptEnded(): void {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+    dispatcher.workArrived();
+  }
+
+  /** What an attempt's outcome means for its record: done, retry later, or dead-letter. */
+  async function settle(
+    partition: number,
+    record: QueuedRecord,
+    attempt: number,
+    outcome: SinkOutcome,
+    started: number | undefined,
+  ): Promise<void> {
+    try {
+      await decide(partition, record, attempt, outcome, started);
+    } catch (error) {
+      // A bug, not a delivery failure: keep the record and try it again later.
+      logger.error({ err: error, partition }, 'attempt failed unexpectedly');
+      queues.hold(partition, clock.now() + policy.backoff(attempt));
+    } finally {
+      attemptEnded();
+    }
+  }
+
+  async function decide(
+    partition: number,
+    record: QueuedRecord,
+    attempt: number,
+    outcome: SinkOutcome,
+    started: number | undefined,
+  ): Promise<void> {
+    const { envelope } = record;
+    const offset = record.message.offset;
+    const about = { id: envelope.id, partition, offset, attempt };
+    if (started !== undefined) {
+      const latencyMs = performance.now() - started;
+      metrics.sinkLatency.observe({ result: outcome.kind }, latencyMs / 1000);
+      // One line per attempt sent, with its start to the microsecond: what the rate is about.
+      logger.debug(
+        {
+          ...about,
+          startedAt: performance.timeOrigin + started,
+          latencyMs,
+          outcome: outcome.kind,
+          status: outcome.status,
+        },
+        'attempt',
+      );
+    }
 
     const decision = policy.decide(outcome, attempt);
     if (decision.action === 'done') {
@@ -239,6 +285,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     const failure = {
       status: outcome.status,
       error: outcome.kind === 'delivered' ? undefined : outcome.error,
+      sent: started !== undefined,
     };
     if (decision.action === 'retry') {
       metrics.deliveries.inc({ outcome: 'retried' });

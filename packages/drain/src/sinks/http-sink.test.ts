@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '@kafka-throttle/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpSink } from './http-sink.ts';
-import type { Delivery } from './sink.ts';
+import { type Delivery, deliverNow } from './sink.ts';
 
 interface Seen {
   method: string;
@@ -75,7 +75,7 @@ describe('createHttpSink', () => {
     const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
     await sink.warm?.();
     expect(dest.seen).toHaveLength(0);
-    expect(await sink.deliver(delivery, live)).toEqual({ kind: 'delivered', status: 204 });
+    expect(await deliverNow(sink, delivery, live)).toEqual({ kind: 'delivered', status: 204 });
     await sink.close();
     expect(dest.seen).toHaveLength(1);
     const [request] = dest.seen;
@@ -94,7 +94,7 @@ describe('createHttpSink', () => {
   it.each([408, 425, 429, 500, 503])('asks for a retry on %i', async (status) => {
     const dest = await destination(() => ({ status, body: 'busy' }));
     const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
-    expect(await sink.deliver(delivery, live)).toEqual({
+    expect(await deliverNow(sink, delivery, live)).toEqual({
       kind: 'retry',
       status,
       error: `HTTP ${status}: busy`,
@@ -105,7 +105,7 @@ describe('createHttpSink', () => {
   it('passes Retry-After on as a wait', async () => {
     const dest = await destination(() => ({ status: 429, headers: { 'retry-after': '2' } }));
     const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
-    expect(await sink.deliver(delivery, live)).toMatchObject({
+    expect(await deliverNow(sink, delivery, live)).toMatchObject({
       kind: 'retry',
       status: 429,
       retryAfterMs: 2000,
@@ -116,7 +116,7 @@ describe('createHttpSink', () => {
   it.each([400, 404, 422])('rejects the record on %i', async (status) => {
     const dest = await destination(() => ({ status, body: '{"error":"no"}' }));
     const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
-    expect(await sink.deliver(delivery, live)).toEqual({
+    expect(await deliverNow(sink, delivery, live)).toEqual({
       kind: 'reject',
       status,
       error: `HTTP ${status}: {"error":"no"}`,
@@ -127,7 +127,7 @@ describe('createHttpSink', () => {
   it('gives up an attempt after the timeout and asks for a retry', async () => {
     const dest = await destination(() => 'hang');
     const sink = createHttpSink({ url: dest.url, timeoutMs: 200, clock: systemClock });
-    expect(await sink.deliver(delivery, live)).toEqual({
+    expect(await deliverNow(sink, delivery, live)).toEqual({
       kind: 'retry',
       error: 'timeout after 200 ms',
     });
@@ -139,9 +139,48 @@ describe('createHttpSink', () => {
     const closed = servers.pop() as Server;
     await new Promise((resolve) => closed.close(resolve));
     const sink = createHttpSink({ url: dest.url, timeoutMs: 2000, clock: systemClock });
-    const outcome = await sink.deliver(delivery, live);
+    const outcome = await deliverNow(sink, delivery, live);
     expect(outcome.kind).toBe('retry');
     expect(outcome.kind === 'retry' && outcome.error).toMatch(/ECONNREFUSED/);
+    await sink.close();
+  });
+
+  it('sends nothing while prepared, and nothing at all when given up', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
+    const first = await sink.prepare(delivery, live);
+    const second = await sink.prepare({ ...delivery, attempt: 4 }, live);
+    expect(first.kind).toBe('prepared');
+    expect(second.kind).toBe('prepared');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(dest.seen).toHaveLength(0);
+    if (first.kind === 'prepared') first.cancel();
+    if (second.kind === 'prepared')
+      expect(await second.send()).toMatchObject({ kind: 'delivered' });
+    expect(dest.seen.map((s) => s.headers['x-throttle-attempt'])).toEqual(['4']);
+    await sink.close();
+  });
+
+  it('fails before sending when the destination refuses the connection', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const closed = servers.pop() as Server;
+    await new Promise((resolve) => closed.close(resolve));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 2000, clock: systemClock });
+    const prepared = await sink.prepare(delivery, live);
+    expect(prepared).toMatchObject({ kind: 'retry', error: expect.stringMatching(/ECONNREFUSED/) });
+    await sink.close();
+  });
+
+  it('says so when a prepared connection is closed by the destination before sending', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const sink = createHttpSink({ url: dest.url, timeoutMs: 5000, clock: systemClock });
+    const prepared = await sink.prepare(delivery, live);
+    if (prepared.kind !== 'prepared') throw new Error('not prepared');
+    const lost = new Promise<void>((resolve) => prepared.onLost(resolve));
+    for (const server of servers) server.closeAllConnections();
+    await lost;
+    expect(await prepared.send()).toMatchObject({ kind: 'retry' });
+    expect(dest.seen).toHaveLength(0);
     await sink.close();
   });
 
@@ -149,7 +188,9 @@ describe('createHttpSink', () => {
     const dest = await destination(() => 'hang');
     const sink = createHttpSink({ url: dest.url, timeoutMs: 60_000, clock: systemClock });
     const stop = new AbortController();
-    const pending = sink.deliver(delivery, stop.signal);
+    const prepared = await sink.prepare(delivery, stop.signal);
+    if (prepared.kind !== 'prepared') throw new Error('not prepared');
+    const pending = prepared.send();
     await new Promise((resolve) => setTimeout(resolve, 100));
     stop.abort();
     expect(await pending).toEqual({ kind: 'retry', error: 'aborted: the worker is stopping' });

@@ -1,13 +1,18 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Clock } from '@kafka-throttle/common';
-import { Pool } from 'undici';
+import {
+  type ClientRequest,
+  createServer,
+  Agent as HttpAgent,
+  request as httpRequest,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { type Clock, systemClock } from '@kafka-throttle/common';
 import { parseRetryAfter } from './retry-after.ts';
-import type { Delivery, Sink, SinkOutcome } from './sink.ts';
+import type { Delivery, PreparedAttempt, Sink, SinkOutcome } from './sink.ts';
 
 export interface HttpSinkOptions {
   url: string;
-  /** Longest one attempt may take, from sending to the end of the response. */
+  /** Longest one attempt may take: to connect, and from sending to the end of the response. */
   timeoutMs: number;
   clock: Clock;
   /** Most open keep-alive connections; one is in use per partition being delivered. */
@@ -17,88 +22,177 @@ export interface HttpSinkOptions {
 /** The statuses that may succeed if tried again; any other 4xx is a verdict on the record. */
 const RETRIABLE_STATUS = new Set([408, 425, 429]);
 const ERROR_BODY_CHARS = 300;
+const STOPPING = 'aborted: the worker is stopping';
 
 /**
  * POSTs each record's original body and content type to one URL over keep-alive connections,
  * with the throttle's headers, and classifies the answer.
+ *
+ * node:http rather than undici, for one reason: an attempt is prepared in two steps. First a
+ * request gets a connected socket (reused or new) and writes nothing; then, once the worker
+ * holds its permit, `send` writes headers and body synchronously. With undici the write happens
+ * whenever its connection is ready, and on this machine that was up to 150 ms after the permit
+ * (new connections, a busy event loop), enough to put N+1 arrivals in one period.
  */
 export function createHttpSink(options: HttpSinkOptions): Sink {
   const url = new URL(options.url);
-  const path = `${url.pathname}${url.search}`;
-  const pool = new Pool(url.origin, {
-    connections: options.connections ?? 64,
-    keepAliveTimeout: 10_000,
-    // Our own timer (on the injected clock) ends an attempt; these only stop undici giving up
-    // first, with a different error.
-    headersTimeout: options.timeoutMs + 1000,
-    bodyTimeout: options.timeoutMs + 1000,
-  });
+  const secure = url.protocol === 'https:';
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.connections ?? 64,
+    maxFreeSockets: options.connections ?? 64,
+    // The most recently used socket first: the least likely to have been closed by the server.
+    scheduling: 'lifo' as const,
+  };
+  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const request = secure ? httpsRequest : httpRequest;
+  const target = {
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port || (secure ? 443 : 80),
+    path: `${url.pathname}${url.search}`,
+    method: 'POST',
+    agent,
+  };
 
-  async function deliver(delivery: Delivery, signal: AbortSignal): Promise<SinkOutcome> {
+  function prepare(
+    delivery: Delivery,
+    signal: AbortSignal,
+  ): Promise<PreparedAttempt | SinkOutcome> {
+    if (signal.aborted) return Promise.resolve({ kind: 'retry', error: STOPPING });
     const { envelope } = delivery;
-    const attempt = new AbortController();
-    const timerDone = new AbortController();
-    let timedOut = false;
-    const onAbort = (): void => attempt.abort(signal.reason);
-    if (signal.aborted) return { kind: 'retry', error: 'aborted: the worker is stopping' };
-    signal.addEventListener('abort', onAbort, { once: true });
-    void options.clock.sleep(options.timeoutMs, timerDone.signal).then(() => {
-      if (timerDone.signal.aborted) return;
-      timedOut = true;
-      attempt.abort(new Error('timeout'));
-    });
-    try {
-      const response = await pool.request({
-        path,
-        method: 'POST',
+    return new Promise((resolvePrepare) => {
+      const req: ClientRequest = request({
+        ...target,
         headers: {
           'content-type': envelope.contentType,
+          'content-length': String(envelope.body.length),
           'x-throttle-id': envelope.id,
           'x-throttle-attempt': String(delivery.attempt),
           'x-throttle-received-at': String(envelope.receivedAt),
           'idempotency-key': envelope.id,
         },
-        body: envelope.body,
-        signal: attempt.signal,
       });
-      const status = response.statusCode;
-      if (status >= 200 && status < 300) {
-        await response.body.dump();
-        return { kind: 'delivered', status };
+      let phase: 'preparing' | 'prepared' | 'sent' | 'done' = 'preparing';
+      let timer = new AbortController();
+      let lost: (() => void) | undefined;
+      let resolveSend: ((outcome: SinkOutcome) => void) | undefined;
+      let failure: 'timeout' | 'stopping' | undefined;
+
+      const startTimer = (): void => {
+        timer.abort();
+        timer = new AbortController();
+        const mine = timer;
+        void options.clock.sleep(options.timeoutMs, mine.signal).then(() => {
+          if (mine.signal.aborted) return;
+          failure = 'timeout';
+          req.destroy(new Error('timeout'));
+        });
+      };
+      const onAbort = (): void => {
+        failure ??= 'stopping';
+        req.destroy(new Error(STOPPING));
+      };
+      const end = (outcome: SinkOutcome): void => {
+        if (phase === 'done') return;
+        const was = phase;
+        phase = 'done';
+        timer.abort();
+        signal.removeEventListener('abort', onAbort);
+        if (was === 'preparing') resolvePrepare(outcome);
+        else if (was === 'prepared') lost?.();
+        else resolveSend?.(outcome);
+      };
+
+      signal.addEventListener('abort', onAbort, { once: true });
+      startTimer();
+      req.on('error', (error) => {
+        if (failure === 'timeout')
+          end({ kind: 'retry', error: `timeout after ${options.timeoutMs} ms` });
+        else if (failure === 'stopping') end({ kind: 'retry', error: STOPPING });
+        else end({ kind: 'retry', error: describe(error) });
+      });
+      req.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (kept < ERROR_BODY_CHARS * 4) chunks.push(chunk);
+          kept += chunk.length;
+        });
+        response.on('error', (error) => end({ kind: 'retry', error: describe(error) }));
+        response.on('end', () => {
+          end(classify(response.statusCode ?? 0, response.headers['retry-after'], chunks));
+        });
+      });
+      req.once('socket', (socket: Socket) => {
+        const ready = (): void => {
+          if (phase !== 'preparing') return;
+          phase = 'prepared';
+          timer.abort();
+          resolvePrepare(prepared);
+        };
+        if (socket.connecting) socket.once(secure ? 'secureConnect' : 'connect', ready);
+        else ready();
+      });
+
+      const prepared: PreparedAttempt = {
+        kind: 'prepared',
+        send() {
+          if (phase !== 'prepared') {
+            return Promise.resolve({ kind: 'retry', error: 'connection closed before sending' });
+          }
+          phase = 'sent';
+          return new Promise((resolve) => {
+            resolveSend = resolve;
+            startTimer();
+            req.end(envelope.body);
+          });
+        },
+        cancel() {
+          if (phase !== 'prepared' && phase !== 'preparing') return;
+          phase = 'done';
+          timer.abort();
+          signal.removeEventListener('abort', onAbort);
+          req.destroy();
+        },
+        onLost(listener) {
+          lost = listener;
+        },
+      };
+
+      function classify(
+        status: number,
+        retryAfter: string | string[] | undefined,
+        body: Buffer[],
+      ): SinkOutcome {
+        if (status >= 200 && status < 300) return { kind: 'delivered', status };
+        const text = Buffer.concat(body).toString('utf8').slice(0, ERROR_BODY_CHARS);
+        const error = `HTTP ${status}${text ? `: ${text}` : ''}`;
+        if (RETRIABLE_STATUS.has(status) || status >= 500) {
+          const retryAfterMs = parseRetryAfter(retryAfter, options.clock.now());
+          return retryAfterMs === undefined
+            ? { kind: 'retry', status, error }
+            : { kind: 'retry', status, error, retryAfterMs };
+        }
+        return { kind: 'reject', status, error };
       }
-      const text = await response.body.text();
-      const error = `HTTP ${status}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
-      if (RETRIABLE_STATUS.has(status) || status >= 500) {
-        const retryAfterMs = parseRetryAfter(response.headers['retry-after'], options.clock.now());
-        return retryAfterMs === undefined
-          ? { kind: 'retry', status, error }
-          : { kind: 'retry', status, error, retryAfterMs };
-      }
-      return { kind: 'reject', status, error };
-    } catch (cause) {
-      if (timedOut) return { kind: 'retry', error: `timeout after ${options.timeoutMs} ms` };
-      if (signal.aborted) return { kind: 'retry', error: 'aborted: the worker is stopping' };
-      return { kind: 'retry', error: describe(cause) };
-    } finally {
-      timerDone.abort();
-      signal.removeEventListener('abort', onAbort);
-    }
+    });
   }
 
   return {
     name: 'http',
-    deliver,
+    prepare,
     warm: warmUp,
-    close: () => pool.close(),
+    async close() {
+      agent.destroy();
+    },
   };
 }
 
 /**
- * The first requests of a process are slow: undici compiles its HTTP parser and the engine
- * compiles the request path, 10–40 ms on a busy machine. Deliveries are paced when they start,
- * and the destination counts them when they arrive; if the first few arrive late and the next
- * period's on time, the destination can see more than N in one window. So the code is run once
- * against a throwaway server on loopback before the first delivery; the destination sees nothing.
+ * The first requests of a process are slow while the engine compiles the request path. Run it
+ * once against a throwaway server on loopback before the first delivery; the destination sees
+ * nothing of it.
  */
 async function warmUp(): Promise<void> {
   const server = createServer((request, response) => {
@@ -106,25 +200,40 @@ async function warmUp(): Promise<void> {
     request.on('end', () => response.end('{}'));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+  const { port } = server.address() as AddressInfo;
+  const sink = createHttpSink({
+    url: `http://127.0.0.1:${port}/warm-up`,
+    timeoutMs: 5000,
+    clock: systemClock,
     connections: 4,
   });
+  const signal = new AbortController().signal;
   try {
     for (let round = 0; round < 3; round++) {
       await Promise.all(
-        [0, 1, 2, 3].map(async () => {
-          const response = await pool.request({
-            path: '/warm-up',
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-throttle-attempt': '1' },
-            body: Buffer.from('{}'),
-          });
-          await response.body.text();
+        [0, 1, 2, 3].map(async (n) => {
+          const prepared = await sink.prepare(
+            {
+              envelope: {
+                id: `warm-up-${n}`,
+                body: Buffer.from('{}'),
+                key: null,
+                contentType: 'application/json',
+                receivedAt: 0,
+              },
+              topic: '',
+              partition: n,
+              offset: '0',
+              attempt: 1,
+            },
+            signal,
+          );
+          if (prepared.kind === 'prepared') await prepared.send();
         }),
       );
     }
   } finally {
-    await pool.close();
+    await sink.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
@@ -133,6 +242,5 @@ async function warmUp(): Promise<void> {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as Error & { code?: unknown }).code;
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${typeof code === 'string' ? `${code} ` : ''}${error.message}${cause}`;
+  return `${typeof code === 'string' ? `${code} ` : ''}${error.message}`;
 }

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogSink } from './log-sink.ts';
-import type { Delivery } from './sink.ts';
+import { type Delivery, deliverNow } from './sink.ts';
 
 const clock = { now: () => Date.parse('2026-11-29T12:00:00.000Z'), sleep: async () => {} };
 
@@ -33,16 +33,18 @@ describe('createLogSink', () => {
     const lines = await linesOf(async (stream) => {
       const sink = createLogSink({ clock, stream });
       expect(
-        await sink.deliver(
+        await deliverNow(
+          sink,
           delivery('{"a":[1,2]}', 'application/json'),
           new AbortController().signal,
         ),
       ).toEqual({
         kind: 'delivered',
       });
-      await sink.deliver(delivery('plain text', 'text/plain'), new AbortController().signal);
-      await sink.deliver(delivery('{broken', 'application/json'), new AbortController().signal);
-      await sink.deliver(
+      await deliverNow(sink, delivery('plain text', 'text/plain'), new AbortController().signal);
+      await deliverNow(sink, delivery('{broken', 'application/json'), new AbortController().signal);
+      await deliverNow(
+        sink,
         delivery('{"v":1}', 'application/cloudevents+json'),
         new AbortController().signal,
       );
@@ -71,7 +73,8 @@ describe('createLogSink', () => {
     const stream = new PassThrough();
     stream.destroy();
     const sink = createLogSink({ clock, stream });
-    const outcome = await sink.deliver(
+    const outcome = await deliverNow(
+      sink,
       delivery('{}', 'application/json'),
       new AbortController().signal,
     );

@@ -1,5 +1,5 @@
 import type { Clock } from '@kafka-throttle/common';
-import type { Delivery, Sink, SinkOutcome } from './sink.ts';
+import type { Delivery, PreparedAttempt, Sink, SinkOutcome } from './sink.ts';
 
 export interface LogSinkOptions {
   clock: Clock;
@@ -17,6 +17,15 @@ export function createLogSink(options: LogSinkOptions): Sink {
   // callback already reports it as a failed attempt.
   const ignore = (): void => {};
   stream.on('error', ignore);
+
+  async function prepare(delivery: Delivery): Promise<PreparedAttempt> {
+    return {
+      kind: 'prepared',
+      send: () => deliver(delivery),
+      cancel() {},
+      onLost() {},
+    };
+  }
 
   async function deliver(delivery: Delivery): Promise<SinkOutcome> {
     const { envelope } = delivery;
@@ -43,7 +52,7 @@ export function createLogSink(options: LogSinkOptions): Sink {
 
   return {
     name: 'log',
-    deliver,
+    prepare,
     close: async () => {
       stream.removeListener('error', ignore);
     },

@@ -19,18 +19,45 @@ export type SinkOutcome =
   | { kind: 'retry'; status?: number; error: string; retryAfterMs?: number }
   | { kind: 'reject'; status?: number; error: string };
 
+/**
+ * An attempt made ready to go (for http: a connected keep-alive socket holds the request,
+ * nothing written yet). The worker takes its permit from the rate limiter and calls `send` in
+ * the same breath, so what the destination sees is paced, not when the worker meant to send:
+ * connecting, a busy event loop or a slow first request cannot come in between.
+ */
+export interface PreparedAttempt {
+  kind: 'prepared';
+  /** Sends now (the bytes leave before this returns, as far as the sink can make it). */
+  send(): Promise<SinkOutcome>;
+  /** Gives the attempt up; nothing reaches the destination. */
+  cancel(): void;
+  /** Called if the attempt can no longer be sent before `send` (its connection closed). */
+  onLost(listener: () => void): void;
+}
+
 export interface Sink {
   /** "log", "http", …: a label for logs and metrics. */
   readonly name: string;
   /**
-   * Makes one attempt. Never throws for a failed delivery: failures are outcomes. `signal`
-   * aborts the attempt when the worker must stop before it ends.
+   * Readies one attempt without sending anything. Resolves with the outcome instead when the
+   * attempt failed before anything could be sent (the destination unreachable). Never rejects
+   * for a failed delivery. `signal` aborts it when the worker must stop before it ends.
    */
-  deliver(delivery: Delivery, signal: AbortSignal): Promise<SinkOutcome>;
+  prepare(delivery: Delivery, signal: AbortSignal): Promise<PreparedAttempt | SinkOutcome>;
   /**
    * Readies the sink's own code before the first attempt, sending nothing to the destination,
-   * so the first attempts do not reach it later than the rest (see http-sink.ts).
+   * so the first attempts do not take longer than the rest.
    */
   warm?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Prepares and sends one attempt straight away, for callers with no pacing of their own. */
+export async function deliverNow(
+  sink: Sink,
+  delivery: Delivery,
+  signal: AbortSignal,
+): Promise<SinkOutcome> {
+  const prepared = await sink.prepare(delivery, signal);
+  return prepared.kind === 'prepared' ? prepared.send() : prepared;
 }

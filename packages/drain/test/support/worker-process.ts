@@ -22,6 +22,12 @@ export interface WorkerProcess {
   waitForLog(msg: string, timeoutMs: number, since?: number): Promise<LogLine>;
   /** Sends a signal to the whole process group (tsx and the node process it runs). */
   signal(signal: NodeJS.Signals): void;
+  /**
+   * SIGTERM to the worker's own node process (its pid is in its log lines), as an orchestrator
+   * stopping the container would. Not to tsx: tsx relays a signal it gets and, if the child does
+   * not acknowledge within 30 ms (a busy event loop on a loaded machine), SIGKILLs it.
+   */
+  terminate(): void;
 }
 
 /**
@@ -93,6 +99,15 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
         // the group is already gone
       }
     },
+    terminate() {
+      const workerPid = Number(lines.find((l) => typeof l.fields.pid === 'number')?.fields.pid);
+      try {
+        if (Number.isInteger(workerPid)) process.kill(workerPid, 'SIGTERM');
+        else process.kill(-pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    },
   };
 }
 
@@ -114,4 +129,12 @@ export function workerEnv(extra: Record<string, string>): Record<string, string>
     DRAIN_HOST: '127.0.0.1',
     ...extra,
   };
+}
+
+/** Start times (epoch ms, sub-millisecond) of every attempt in these logs, sorted. */
+export function attemptStarts(lines: readonly LogLine[]): number[] {
+  return lines
+    .filter((l) => l.msg === 'attempt')
+    .map((l) => Number(l.fields.startedAt))
+    .sort((a, b) => a - b);
 }

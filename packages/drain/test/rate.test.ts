@@ -1,0 +1,79 @@
+import { ensureTopics } from '@kafka-throttle/common';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { maxInWindow } from '../src/window-check.ts';
+import { produceBacklog } from './support/backlog.ts';
+import { startDestination } from './support/destination.ts';
+import { ARRIVAL_JITTER_MS } from './support/jitter.ts';
+import { achievedRate } from './support/rate.ts';
+import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';
+
+const kafka = new Kafka({
+  clientId: 'drain-rate-test',
+  brokers: testBrokers(),
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+beforeAll(() => admin.connect());
+afterAll(() => admin.disconnect());
+
+describe('one worker with a backlog', () => {
+  it('holds 20 per second over a 6-partition topic: never more than 20 in a period, at least 99% of it', async () => {
+    const topic = uniqueName('rate');
+    const group = uniqueName('rate-group');
+    await ensureTopics(admin, [
+      { topic, numPartitions: 6, replicationFactor: 1 },
+      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
+    ]);
+    const produced = await produceBacklog(kafka, topic, { count: 300, partitions: 6 });
+    const destination = await startDestination();
+    // `pnpm drain` in its own process, as it runs in production: its event loop is not the
+    // destination's.
+    const worker = spawnWorker(
+      'worker',
+      workerEnv({
+        KAFKA_BROKERS: testBrokers().join(','),
+        KAFKA_TOPIC: topic,
+        DRAIN_GROUP: group,
+        RATE_MESSAGES: '20',
+        RATE_PERIOD: '1s',
+        SINK: 'http',
+        SINK_URL: destination.url,
+        LOG_LEVEL: 'debug',
+      }),
+    );
+    try {
+      await destination.until((a) => new Set(a.map((x) => x.id)).size >= produced.length, 60_000);
+      worker.terminate();
+      expect(await worker.exited).toBe(0);
+    } finally {
+      worker.signal('SIGKILL');
+      await destination.close();
+    }
+
+    // Every record once, in offset order within its partition.
+    const ids = destination.arrivals.map((a) => a.id);
+    expect(ids).toHaveLength(300);
+    expect(new Set(ids)).toEqual(new Set(produced.map((p) => p.id)));
+    for (let partition = 0; partition < 6; partition++) {
+      const seen = ids.filter((id) => Number(id.split('-')[1]) % 6 === partition);
+      const expected = produced.filter((p) => p.partition === partition).map((p) => p.id);
+      expect(seen).toEqual(expected);
+    }
+
+    // The invariant, exactly, on the attempt start times the worker recorded…
+    const starts = attemptStarts(worker.lines);
+    expect(starts).toHaveLength(300);
+    expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(20);
+    // …and at the destination, where arrival times also carry the transport's jitter.
+    const arrivals = destination.times();
+    expect(maxInWindow(arrivals, 1000 - ARRIVAL_JITTER_MS)).toBeLessThanOrEqual(20);
+    // Achieved: arrivals in whole periods from the first one, over 20 per period (see rate.ts).
+    expect(achievedRate(arrivals, 20, 1000)).toBeGreaterThanOrEqual(0.99);
+
+    // Committed after delivery: the group's offsets are at the end of every partition.
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    expect(offsets?.partitions.map((p) => p.offset).sort()).toEqual(Array(6).fill('50'));
+  });
+});
