@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, type RunningBroker, startBroker } from '../scripts/kafka/broker.ts';
 import { uniqueName } from '../test-support/kafka.ts';
 import { acceptedIds } from './support/client.ts';
+import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
 import { answerCounts, startLoad } from './support/load.ts';
 import { killAllScripts } from './support/processes.ts';
@@ -62,9 +63,11 @@ describe('the broker stopped and restarted while requests keep coming', () => {
 
     const counts = answerCounts(load.answers);
     const accepted = acceptedIds(load.answers);
-    await waitUntil(
+    await waitForDeliveries(
       `all ${accepted.length} accepted requests delivered`,
+      destination,
       () => accepted.every((id) => destination.ids().has(id)),
+      [ingest, drain],
       120_000,
     );
     console.log(

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { type Answer, acceptedIds, post } from './support/client.ts';
+import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
 import { answerCounts } from './support/load.ts';
 import { killAllScripts } from './support/processes.ts';
 import { startService } from './support/services.ts';
-import { waitUntil } from './support/wait.ts';
 
 afterAll(killAllScripts);
 
@@ -39,21 +39,27 @@ describe('a drain worker killed with SIGKILL during a backlog', () => {
     expect(accepted.length, JSON.stringify(answerCounts(answers))).toBe(REQUESTS);
 
     let drain = await startService('drain', env, 'drain-1');
+    const seen = [ingest, drain];
     for (let kill = 1; kill <= KILLS; kill++) {
       const before = destination.arrivals.length;
-      await waitUntil(
+      await waitForDeliveries(
         `15 more deliveries before kill ${kill}`,
+        destination,
         () => destination.arrivals.length >= before + 15,
+        seen,
         90_000,
       );
       const exit = await drain.kill();
       expect(exit.signal ?? exit.code).not.toBe(0);
       drain = await startService('drain', env, `drain-${kill + 1}`);
+      seen.push(drain);
     }
 
-    await waitUntil(
+    await waitForDeliveries(
       `all ${REQUESTS} accepted requests delivered`,
+      destination,
       () => accepted.every((id) => destination.ids().has(id)),
+      seen,
       180_000,
     );
     const duplicates = destination.duplicates();

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { acceptedIds } from './support/client.ts';
+import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
 import { answerCounts, startLoad } from './support/load.ts';
 import { killAllScripts } from './support/processes.ts';
@@ -33,9 +34,11 @@ describe('ingest killed with SIGKILL under load', () => {
 
     const accepted = acceptedIds(load.answers);
     const counts = answerCounts(load.answers);
-    await waitUntil(
+    await waitForDeliveries(
       `all ${accepted.length} accepted requests delivered`,
+      destination,
       () => accepted.every((id) => destination.ids().has(id)),
+      [ingest, drain],
       120_000,
     );
     const acceptedSet = new Set(accepted);

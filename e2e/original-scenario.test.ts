@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
+import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
 import { killAllScripts, runScript } from './support/processes.ts';
 import { arrivalsText, rateWindows } from './support/rate.ts';
 import { startService } from './support/services.ts';
-import { waitUntil } from './support/wait.ts';
 
 afterAll(killAllScripts);
 
@@ -35,7 +35,13 @@ describe('the original scenario, end to end', () => {
     expect(bombard.lines.join('\n')).toMatch(/accepted \(2xx\)\s+100/);
     expect(bombardExit.code).toBe(0);
 
-    await waitUntil('100 deliveries', () => destination.ids().size >= 100, 120_000);
+    await waitForDeliveries(
+      '100 deliveries',
+      destination,
+      () => destination.ids().size >= 100,
+      [ingest, drain],
+      120_000,
+    );
     const numbers = destination.arrivals.map(
       (a) => (JSON.parse(a.body) as { number: number }).number,
     );

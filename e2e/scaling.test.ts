@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { type Answer, acceptedIds, post } from './support/client.ts';
+import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
 import { answerCounts } from './support/load.ts';
 import { killAllScripts } from './support/processes.ts';
 import { arrivalsText, rateWindows } from './support/rate.ts';
 import { type Service, startService } from './support/services.ts';
-import { waitUntil } from './support/wait.ts';
 
 afterAll(killAllScripts);
 
@@ -38,11 +38,17 @@ describe('three drain workers started and stopped one by one during a backlog', 
     const accepted = acceptedIds(answers);
     expect(accepted.length, JSON.stringify(answerCounts(answers))).toBe(REQUESTS);
 
+    const workers: Service[] = [];
     const afterMore = async (count: number, what: string): Promise<void> => {
       const before = destination.arrivals.length;
-      await waitUntil(what, () => destination.arrivals.length >= before + count, 90_000);
+      await waitForDeliveries(
+        what,
+        destination,
+        () => destination.arrivals.length >= before + count,
+        workers,
+        90_000,
+      );
     };
-    const workers: Service[] = [];
     for (const name of ['drain-a', 'drain-b', 'drain-c']) {
       workers.push(await startService('drain', env, name));
       await afterMore(20, `20 deliveries after ${name} joined`);
@@ -52,9 +58,11 @@ describe('three drain workers started and stopped one by one during a backlog', 
       await afterMore(20, `20 deliveries after ${worker.name} left`);
     }
 
-    await waitUntil(
+    await waitForDeliveries(
       `all ${REQUESTS} accepted requests delivered`,
+      destination,
       () => accepted.every((id) => destination.ids().has(id)),
+      workers,
       120_000,
     );
     const { tightestMs, violations } = rateWindows(
