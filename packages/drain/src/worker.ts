@@ -297,7 +297,9 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         { ...about, ...failure, retryInMs: decision.delayMs },
         'attempt failed; will retry',
       );
-      queues.hold(partition, clock.now() + decision.delayMs);
+      // The clock counts whole milliseconds (Date.now truncates): one more makes the wait at
+      // least delayMs, which matters for a destination's Retry-After.
+      queues.hold(partition, clock.now() + decision.delayMs + 1);
       return;
     }
     const cause: DeadLetterCause = {

@@ -8,6 +8,9 @@ export interface Arrival {
   attempt: number;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the destination answered (epoch ms), and with what. */
+  repliedAt: number;
+  status: number;
 }
 
 export interface Reply {
@@ -52,9 +55,13 @@ export async function startDestination(
         attempt: Number(request.headers['x-throttle-attempt'] ?? 0),
         headers: request.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        repliedAt: 0,
+        status: 0,
       };
       arrivals.push(arrival);
       const answer = reply(arrival, arrivals);
+      arrival.status = answer.status;
+      arrival.repliedAt = performance.timeOrigin + performance.now();
       response.writeHead(answer.status, {
         'content-type': 'application/json',
         ...answer.headers,
