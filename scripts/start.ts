@@ -162,7 +162,14 @@ main().then(
     process.exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`[start]  ${message}\n`);
+    const taken = /port (\d+) on 127\.0\.0\.1 is taken/.exec(message);
+    if (taken) {
+      process.stderr.write(
+        `[start]  if a Kafka already runs there, KAFKA_BROKERS=127.0.0.1:${taken[1]} pnpm start uses it; KAFKA_LOCAL_PORT=<port> moves ours\n`,
+      );
+    }
     process.exit(1);
   },
 );
