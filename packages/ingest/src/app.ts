@@ -28,6 +28,7 @@ export interface AppDeps {
 }
 
 const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics']);
+const EMPTY = Buffer.alloc(0);
 
 /** Record overhead besides body, key and header values, for the batcher's byte bound. */
 const RECORD_OVERHEAD_BYTES = 80;
@@ -49,15 +50,16 @@ export function createApp(deps: AppDeps): Koa {
 
   router.post('/', async (ctx) => {
     if (isStopping()) throw new IngestError('shutting_down', 'ingest is stopping');
-    if (!isJsonContentType(ctx.get('content-type') || undefined)) {
+    const contentType = ctx.req.headers['content-type'];
+    if (!isJsonContentType(contentType)) {
       throw new IngestError('unsupported_media_type', 'the Content-Type must be application/json');
     }
     const receivedAt = clock.now();
     // Headers are checked before the body is read: a bad key costs the client no upload.
     const envelope = toEnvelope({
-      headers: ctx.req.headers,
-      headersDistinct: ctx.req.headersDistinct,
-      body: Buffer.alloc(0),
+      rawHeaders: ctx.req.rawHeaders,
+      contentType,
+      body: EMPTY,
       receivedAt,
       newId,
     });

@@ -39,9 +39,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     processMetrics: deps.processMetrics,
     ready: () => !stopping && readiness.status().ready,
   });
-  const lanes = Number(process.env.EXPERIMENT_LANES ?? 1);
   const producer = createKafkaProducer({
-    lanes,
     kafka,
     topic: config.kafka.topic,
     ackTimeout: settings.ackTimeout,
@@ -57,7 +55,6 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     maxMessages: settings.maxBatchMessages,
     maxBytes: settings.maxBatchBytes,
     ackTimeout: settings.ackTimeout,
-    maxInFlight: lanes,
     metrics,
   });
   const readiness = createReadiness({

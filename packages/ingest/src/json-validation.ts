@@ -19,7 +19,7 @@ export function validateJson(body: Uint8Array, maxDepth = MAX_JSON_DEPTH): void 
   } catch {
     throw new IngestError('invalid_json', 'the body is not valid UTF-8');
   }
-  if (nestsDeeperThan(text, maxDepth)) {
+  if (mayNestDeeperThan(body, maxDepth) && nestsDeeperThan(text, maxDepth)) {
     throw new IngestError('invalid_json', `the JSON nests deeper than ${maxDepth} levels`);
   }
   try {
@@ -28,6 +28,21 @@ export function validateJson(body: Uint8Array, maxDepth = MAX_JSON_DEPTH): void 
     const reason = error instanceof SyntaxError ? error.message : 'it cannot be parsed';
     throw new IngestError('invalid_json', `the body is not valid JSON: ${reason}`);
   }
+}
+
+/**
+ * Nesting deeper than `maxDepth` needs more than `maxDepth` opening brackets; counting them with
+ * the native indexOf is an order of magnitude faster than the exact scan, which most bodies
+ * then skip.
+ */
+function mayNestDeeperThan(body: Uint8Array, maxDepth: number): boolean {
+  let openings = 0;
+  for (const bracket of [OPEN_BRACKET, OPEN_BRACE]) {
+    for (let i = body.indexOf(bracket); i !== -1; i = body.indexOf(bracket, i + 1)) {
+      if (++openings > maxDepth) return true;
+    }
+  }
+  return false;
 }
 
 const QUOTE = 0x22;

@@ -15,7 +15,7 @@ export interface ProducePort {
    * Sends `messages` in one produce request, acknowledged by all in-sync replicas, and resolves
    * with each message's placement in the same order. Rejects unless Kafka took every message.
    * Aborting `signal` gives up waiting (rejecting); the records may still land later.
-   * The batcher makes at most `maxInFlight` calls at a time.
+   * The batcher never makes a call before the previous one settled.
    */
   send(messages: Message[], signal: AbortSignal): Promise<Placement[]>;
 }
@@ -30,8 +30,6 @@ export interface ProduceBatcherOptions {
   maxBytes: number;
   /** Longest a caller waits for its ack; it then gets `kafka_unavailable`. */
   ackTimeout: number;
-  /** Produce requests in flight at once (default 1). */
-  maxInFlight?: number;
   metrics?: Pick<IngestMetrics, 'ackLatency' | 'batchSize' | 'batchBytes' | 'produceFailures'>;
 }
 
@@ -78,19 +76,20 @@ const GAVE_UP = new Error('every record of the batch timed out');
 /**
  * Coalesces records that arrive together into one produce request. kafkajs' idempotent
  * producer keeps one request in flight per broker, so one request per HTTP call cannot scale;
- * a few batches in flight while the next fills up can.
+ * one batch in flight while the next fills up can.
  *
- * A batch is sent when the linger ends, when it reaches `maxMessages` or `maxBytes`, or as soon
- * as a produce request in flight is answered. Each record has its own deadline; one timer
- * (not one per record) answers the records whose deadline passed.
+ * Exactly one batch is in flight at a time. Besides throughput this keeps the producer safe:
+ * the port never sees two sends at once, so a retried batch cannot have its sequence numbers
+ * reused by another (see producer.ts). A batch is sent when the linger ends, when it reaches
+ * `maxMessages` or `maxBytes`, or as soon as the batch in flight is answered. Each record has its
+ * own deadline; one timer (not one per record) answers the records whose deadline passed.
  */
 export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBatcher {
   const { port, clock, metrics, linger, maxMessages, maxBytes, ackTimeout } = options;
-  const maxInFlight = options.maxInFlight ?? 1;
   const log = options.logger.child({ component: 'produce-batcher' });
   const queue: Entry[] = [];
   let queuedBytes = 0;
-  let inFlight = 0;
+  let inFlight = 0; // 0 or 1
   let inFlightRecords = 0;
   let lingerToken = 0;
   let lingering = false;
@@ -129,7 +128,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   }
 
   function schedule(): void {
-    if (inFlight >= maxInFlight || queue.length === 0) return;
+    if (inFlight > 0 || queue.length === 0) return;
     if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
       dispatch();
       return;
@@ -140,7 +139,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
     void clock.sleep(linger, lifetime.signal).then(() => {
       if (token !== lingerToken) return;
       lingering = false;
-      if (inFlight < maxInFlight) dispatch();
+      if (inFlight === 0) dispatch();
     });
   }
 
@@ -211,7 +210,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
     inFlightRecords -= records;
     advanceDeadlineHead();
     // Records that queued up meanwhile have waited long enough: send them at once.
-    while (queue.length > 0 && inFlight < maxInFlight) dispatch();
+    if (queue.length > 0) dispatch();
     notifyIfIdle();
   }
 

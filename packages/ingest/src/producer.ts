@@ -14,11 +14,6 @@ export interface KafkaProducerOptions {
   clock: Clock;
   metrics?: Pick<IngestMetrics, 'producerCreated'>;
   /**
-   * Independent producers, each with one produce request in flight (default 1). Lets a few
-   * batches be in flight at once although kafkajs' idempotent producer allows one per broker.
-   */
-  lanes?: number;
-  /**
    * After a failed connect, how long sends fail at once instead of trying again. Keeps a down
    * broker from being hammered by one connect per batch, and clients get their 503 at once.
    */
@@ -42,12 +37,6 @@ interface Generation {
   number: number;
 }
 
-/** One slot for a produce request in flight, with the producer it uses now. */
-interface Lane {
-  current: Generation | undefined;
-  busy: boolean;
-}
-
 /**
  * The ProducePort over kafkajs: an idempotent producer (acks from all in-sync replicas, one
  * request in flight) that replaces itself whenever a send fails or is given up on.
@@ -60,27 +49,21 @@ interface Lane {
  * happen. The records of the failed request may or may not be in Kafka; their clients got 503
  * (at-least-once).
  *
- * Each lane has its own producer (its own producer id and sequence numbers) and carries one send
- * at a time, so no producer ever has two sends in flight; a send abandoned on timeout keeps its
- * producer until it settles, then disconnects it. Ordering is unaffected: a client that waits for
- * its 202 before sending the next request with the same key gets them stored in that order, and
- * requests in flight together had no order to keep.
+ * The caller (the batcher) sends one batch at a time, so a producer never has two sends in
+ * flight; a send abandoned on timeout keeps its producer until it settles, then disconnects it.
  */
 export function createKafkaProducer(options: KafkaProducerOptions): KafkaProducer {
   const { kafka, topic, ackTimeout, metrics, clock } = options;
   const reconnectBackoff = options.reconnectBackoff ?? 1000;
   const log = options.logger.child({ component: 'producer', topic });
   const retry = producerRetry(ackTimeout);
-  const lanes: Lane[] = Array.from({ length: options.lanes ?? 1 }, () => ({
-    current: undefined,
-    busy: false,
-  }));
+  let current: Generation | undefined;
   let created = 0;
   let lastConnectFailure: { at: number; reason: string } | undefined;
   const retiring = new Set<Promise<void>>();
 
-  function generation(lane: Lane): Generation {
-    if (lane.current) return lane.current;
+  function generation(): Generation {
+    if (current) return current;
     if (lastConnectFailure && clock.now() - lastConnectFailure.at < reconnectBackoff) {
       throw kafkaUnavailable(`cannot connect to Kafka: ${lastConnectFailure.reason}`);
     }
@@ -109,18 +92,18 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
       (error: unknown) => {
         log.warn({ producer: gen.number, err: error }, 'producer could not connect');
         lastConnectFailure = { at: clock.now(), reason: messageOf(error) };
-        retire(lane, gen, Promise.resolve());
+        retire(gen, Promise.resolve());
         throw kafkaUnavailable(`cannot connect to Kafka: ${messageOf(error)}`, error);
       },
     );
     // A connect nobody waits for (a background reconnect) must not become an unhandled rejection.
     gen.ready.catch(() => {});
-    lane.current = gen;
+    current = gen;
     return gen;
   }
 
-  function retire(lane: Lane, gen: Generation, settled: Promise<unknown>): void {
-    if (lane.current === gen) lane.current = undefined;
+  function retire(gen: Generation, settled: Promise<unknown>): void {
+    if (current === gen) current = undefined;
     gen.connected = false;
     const done = settled
       .then(
@@ -136,22 +119,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
   }
 
   async function send(messages: Message[], signal: AbortSignal): Promise<Placement[]> {
-    const lane = lanes.find((l) => !l.busy);
-    if (!lane) throw new Error(`more than ${lanes.length} sends at once`);
-    lane.busy = true;
-    try {
-      return await sendOn(lane, messages, signal);
-    } finally {
-      lane.busy = false;
-    }
-  }
-
-  async function sendOn(
-    lane: Lane,
-    messages: Message[],
-    signal: AbortSignal,
-  ): Promise<Placement[]> {
-    const gen = generation(lane);
+    const gen = generation();
     // Giving up while connecting leaves the connect running for the next batch.
     await untilAborted(gen.ready, signal);
     gen.partitioner.nextBatch();
@@ -164,7 +132,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
         { producer: gen.number, records: messages.length, err: error, gaveUp: signal.aborted },
         'produce request failed; replacing the producer',
       );
-      retire(lane, gen, sending);
+      retire(gen, sending);
       if (error instanceof IngestError) throw error;
       throw kafkaUnavailable(`Kafka did not take the records: ${messageOf(error)}`, error);
     }
@@ -173,13 +141,13 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
   return {
     send,
     async connect() {
-      await Promise.all(lanes.map((lane) => generation(lane).ready));
+      await generation().ready;
     },
     get connected() {
-      return lanes.every((lane) => lane.current?.connected === true);
+      return current?.connected === true;
     },
     async disconnect() {
-      for (const lane of lanes) if (lane.current) retire(lane, lane.current, lane.current.ready);
+      if (current) retire(current, current.ready);
       await Promise.all([...retiring]);
     },
   };

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Envelope } from '@kafka-throttle/common';
 import { IngestError } from './errors.ts';
 
@@ -6,9 +5,9 @@ import { IngestError } from './errors.ts';
 export const MAX_KEY_LENGTH = 256;
 
 export interface EnvelopeSource {
-  headers: IncomingHttpHeaders;
-  /** Every value of every header, as Node's `req.headersDistinct` gives them. */
-  headersDistinct: NodeJS.Dict<string[]>;
+  /** Header names and values as received, alternating (Node's `req.rawHeaders`). */
+  rawHeaders: readonly string[];
+  contentType: string | undefined;
   body: Buffer;
   receivedAt: number;
   newId: () => string;
@@ -19,24 +18,32 @@ export interface EnvelopeSource {
  * Kafka key is `X-Throttle-Key` (null without it), the content type is kept as sent.
  */
 export function toEnvelope(source: EnvelopeSource): Envelope {
-  const { headers, headersDistinct } = source;
-  const idempotencyKey = optionalHeader(headersDistinct, 'idempotency-key');
+  let idempotencyKey: string | undefined;
+  let throttleKey: string | undefined;
+  const raw = source.rawHeaders;
+  // One pass over the raw headers: Node would join a repeated header into "a, b", and a key
+  // sent twice is ambiguous, so it is refused rather than silently becoming a third key.
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 15 && name.length !== 14) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'idempotency-key') {
+      idempotencyKey = checked(lower, raw[i + 1] as string, idempotencyKey);
+    } else if (lower === 'x-throttle-key') {
+      throttleKey = checked(lower, raw[i + 1] as string, throttleKey);
+    }
+  }
   return {
     id: idempotencyKey ?? source.newId(),
-    key: optionalHeader(headersDistinct, 'x-throttle-key') ?? null,
+    key: throttleKey ?? null,
     body: source.body,
-    contentType: headers['content-type'] ?? 'application/json',
+    contentType: source.contentType ?? 'application/json',
     receivedAt: source.receivedAt,
   };
 }
 
-function optionalHeader(headers: NodeJS.Dict<string[]>, name: string): string | undefined {
-  const values = headers[name];
-  if (values === undefined || values.length === 0) return undefined;
-  // Node would join a repeated header into "a, b"; a key sent twice is ambiguous, so it is
-  // refused rather than silently becoming a third key.
-  if (values.length > 1) throw invalid(name, 'it is sent more than once');
-  const value = values[0] as string;
+function checked(name: string, value: string, earlier: string | undefined): string {
+  if (earlier !== undefined) throw invalid(name, 'it is sent more than once');
   if (value.length === 0) throw invalid(name, 'it is empty');
   if (value.length > MAX_KEY_LENGTH) {
     throw invalid(name, `it is longer than ${MAX_KEY_LENGTH} characters`);
