@@ -17,6 +17,7 @@ export {
 export { MAX_JSON_DEPTH, validateJson } from './json-validation.ts';
 export { createIngestKafkaClient } from './kafka-client.ts';
 export { createIngestMetrics, type IngestMetrics } from './metrics.ts';
+export { type BatchPartitioner, createBatchPartitioner } from './partitioner.ts';
 export {
   createProduceBatcher,
   type Placement,
