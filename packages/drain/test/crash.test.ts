@@ -1,0 +1,93 @@
+import { ensureTopics } from '@kafka-throttle/common';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { maxInWindow } from '../src/window-check.ts';
+import { produceBacklog } from './support/backlog.ts';
+import { startDestination } from './support/destination.ts';
+import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';
+
+const kafka = new Kafka({
+  clientId: 'drain-crash-test',
+  brokers: testBrokers(),
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+beforeAll(() => admin.connect());
+afterAll(() => admin.disconnect());
+
+const PARTITIONS = 3;
+const COUNT = 150;
+/** Longer than any offset commit round trip here (a few ms; tens under load). */
+const COMMIT_WINDOW_MS = 500;
+
+describe('a worker killed with SIGKILL mid-stream', () => {
+  it('loses nothing: its successor delivers every record, and redelivers only what was in flight', async () => {
+    const topic = uniqueName('crash');
+    const group = uniqueName('crash-group');
+    await ensureTopics(admin, [
+      { topic, numPartitions: PARTITIONS, replicationFactor: 1 },
+      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
+    ]);
+    const produced = await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS });
+    const destination = await startDestination();
+    const env = workerEnv({
+      KAFKA_BROKERS: testBrokers().join(','),
+      KAFKA_TOPIC: topic,
+      DRAIN_GROUP: group,
+      RATE_MESSAGES: '30',
+      RATE_PERIOD: '1s',
+      SINK: 'http',
+      SINK_URL: destination.url,
+      LOG_LEVEL: 'debug',
+    });
+    const first = spawnWorker('first', env);
+    let second: ReturnType<typeof spawnWorker> | undefined;
+    let killedAt = 0;
+    try {
+      await destination.until((a) => a.length >= 40, 60_000);
+      killedAt = performance.timeOrigin + performance.now();
+      first.signal('SIGKILL');
+      await first.exited;
+      second = spawnWorker('second', env);
+      // The group waits for the dead member's session to expire (10 s) before it rebalances.
+      await destination.until((a) => new Set(a.map((x) => x.id)).size >= COUNT, 90_000);
+      second.terminate();
+      expect(await second.exited).toBe(0);
+    } finally {
+      first.signal('SIGKILL');
+      second?.signal('SIGKILL');
+      await destination.close();
+    }
+
+    // Nothing lost.
+    expect(destination.uniqueIds()).toEqual(new Set(produced.map((p) => p.id)));
+
+    // Duplicates: records the first worker delivered whose offset it had not committed yet.
+    // It attempts at most one record per partition at a time and commits each delivery within
+    // one commit round trip, so the bound is: one in-flight attempt per partition, plus what
+    // reached the destination in the last COMMIT_WINDOW_MS before the kill.
+    const before = destination.arrivals.filter((a) => a.at <= killedAt);
+    const after = destination.arrivals.filter((a) => a.at > killedAt);
+    const seenBefore = new Set(before.map((a) => a.id));
+    const duplicates = after.filter((a) => seenBefore.has(a.id)).map((a) => a.id);
+    const lastMoments = before.filter((a) => a.at > killedAt - COMMIT_WINDOW_MS).map((a) => a.id);
+    console.log(
+      `crash test: ${before.length} delivered before the kill, ${duplicates.length} redelivered after it (bound ${PARTITIONS + lastMoments.length})`,
+    );
+    expect(duplicates.length).toBeLessThanOrEqual(PARTITIONS + lastMoments.length);
+    for (const id of duplicates) expect(lastMoments).toContain(id);
+    expect(destination.arrivals.length).toBe(COUNT + duplicates.length);
+
+    // The rate held across the crash and the take-over.
+    const starts = [...attemptStarts(first.lines), ...attemptStarts(second?.lines ?? [])].sort(
+      (a, b) => a - b,
+    );
+    expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(30);
+
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    expect(offsets?.partitions.map((p) => p.offset)).toEqual(
+      Array(PARTITIONS).fill(String(COUNT / PARTITIONS)),
+    );
+  });
+});
