@@ -10,21 +10,55 @@ export function renderConfigTable(): string {
     const fallback =
       spec.defaultText ??
       (typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default));
-    return `| \`${key}\` | \`${spec.env}\` | ${cell(fallback.startsWith('`') ? fallback : `\`${fallback}\``)} | ${cell(spec.doc)} | ${cell(spec.expected)} |`;
+    const shown = fallback.startsWith('`') ? fallback : `\`${fallback}\``;
+    return `| \`${key}\` | \`${spec.env}\` | ${cell(shown)} | ${cell(spec.doc)} | ${cell(spec.expected)} |`;
   });
   return [
     '| key | environment variable | default | meaning | valid values |',
-    '|---|---|---|---|---|',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
 
 /** Puts a freshly rendered table between the markers of `readme`. */
 export function withConfigTable(readme: string): string {
+  const { before, after } = split(readme);
+  return `${before}\n${renderConfigTable()}\n${after}`;
+}
+
+/**
+ * The table now in `readme` and the one the schema gives, each reduced to its cells, so that
+ * the formatter's column padding does not count as a difference.
+ */
+export function configTableCells(readme: string): { inReadme: string[][]; fromSchema: string[][] } {
+  const { table } = split(readme);
+  return { inReadme: cells(table), fromSchema: cells(renderConfigTable()) };
+}
+
+function split(readme: string): { before: string; table: string; after: string } {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
   if (start < 0 || end < start) throw new Error('README.md has no config-table markers');
-  return `${readme.slice(0, start + TABLE_START.length)}\n${renderConfigTable()}\n${readme.slice(end)}`;
+  const tableStart = start + TABLE_START.length;
+  return {
+    before: readme.slice(0, tableStart),
+    table: readme.slice(tableStart, end),
+    after: readme.slice(end),
+  };
+}
+
+function cells(table: string): string[][] {
+  return table
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('|'))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim())
+        .map((c) => (/^:?-+:?$/.test(c) ? '---' : c)),
+    );
 }
 
 function cell(text: string): string {
