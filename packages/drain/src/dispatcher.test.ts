@@ -63,7 +63,7 @@ function sendable(partition: number, send: () => void, cancelled?: () => void): 
 
 function record(offset: number): QueuedRecord {
   return {
-    offset: BigInt(offset),
+    offset,
     message: { offset: String(offset) } as QueuedRecord['message'],
     envelope: { id: `${offset}`, body: Buffer.alloc(0), key: null, contentType: '', receivedAt: 0 },
     bytes: 1,

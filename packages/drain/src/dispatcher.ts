@@ -11,8 +11,8 @@ export interface Sendable {
   send(): void;
   /** Gives it up unsent; its partition may be picked again. */
   cancel(): void;
-  /** Called if it cannot be sent any more (its connection closed while it waited). */
-  onLost(listener: () => void): void;
+  /** Calls `listener` with this attempt if it cannot be sent any more (its connection closed). */
+  onLost(listener: (lost: Sendable) => void): void;
 }
 
 export interface DispatcherOptions {
@@ -45,6 +45,8 @@ export interface Dispatcher {
 
 // setTimeout cannot wait longer than this; a longer wait is simply renewed.
 const LONGEST_SLEEP_MS = 2 ** 31 - 1;
+// An abort reason of our own: the default one is a DOMException, costly to build at this rate.
+const WOKEN = Symbol('woken');
 
 /**
  * Starts attempts at the pace the limiter allows. It takes the next partition in turn that has
@@ -58,26 +60,41 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queues, limiter, clock } = options;
   const leadMs = options.leadMs ?? 1000;
   let stopped = false;
-  let waiting: { reason: 'work' | 'permit'; wake: AbortController } | undefined;
+  let waiting: { reason: 'work' | 'permit'; wake: () => void } | undefined;
   let running: Promise<void> | undefined;
   let ready: Sendable | undefined;
-  let preparing = false;
+  let preparing: Promise<void> | undefined;
+  /** Whether `ready` has our lost-listener yet. */
+  let watched = false;
   /** No attempt is readied before this (the next permit is known to be further away). */
   let prepareFrom = Number.NEGATIVE_INFINITY;
 
   async function waitUntil(at: number, reason: 'work' | 'permit'): Promise<void> {
-    const wake = new AbortController();
+    if (!Number.isFinite(at)) {
+      // Nothing timed to wait for: only a wake-up ends this, so no timer is needed (this is
+      // the common wait at high rates, between an attempt's end and the next).
+      await new Promise<void>((resolve) => {
+        waiting = { reason, wake: resolve };
+      });
+      return;
+    }
+    const timer = new AbortController();
+    const wake = (): void => timer.abort(WOKEN);
     waiting = { reason, wake };
     try {
       const ms = at - clock.now();
-      await clock.sleep(Number.isFinite(ms) ? Math.max(0, ms) : LONGEST_SLEEP_MS, wake.signal);
+      await clock.sleep(Math.min(LONGEST_SLEEP_MS, Math.max(0, ms)), timer.signal);
     } finally {
       if (waiting?.wake === wake) waiting = undefined;
     }
   }
 
   function wake(reason?: 'work' | 'permit'): void {
-    if (waiting && (reason === undefined || waiting.reason === reason)) waiting.wake.abort();
+    if (waiting && (reason === undefined || waiting.reason === reason)) {
+      const { wake: resolve } = waiting;
+      waiting = undefined;
+      resolve();
+    }
   }
 
   function giveUp(): void {
@@ -86,23 +103,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     given?.cancel();
   }
 
-  function startPreparing(pick: ReadyPick): void {
-    preparing = true;
-    const attempt = queues.begin(pick.partition);
-    void options.prepare(pick, attempt).then((sendable) => {
-      preparing = false;
-      if (sendable && stopped) sendable.cancel();
-      else if (sendable) {
-        ready = sendable;
-        sendable.onLost(() => {
-          if (ready !== sendable) return;
-          ready = undefined;
-          sendable.cancel();
-          wake();
-        });
-      }
-      wake();
-    });
+  async function prepareOne(pick: ReadyPick): Promise<void> {
+    const sendable = await options.prepare(pick, queues.begin(pick.partition));
+    preparing = undefined;
+    if (sendable && stopped) sendable.cancel();
+    else if (sendable) {
+      ready = sendable;
+      watched = false;
+    }
+  }
+
+  /** Its connection may close while it waits for a permit: then ready another one. */
+  function lost(sendable: Sendable): void {
+    if (ready !== sendable) return;
+    ready = undefined;
+    sendable.cancel();
+    wake();
   }
 
   async function loop(): Promise<void> {
@@ -111,7 +127,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (ready && !queues.owns(ready.partition)) giveUp();
       if (!ready) {
         if (preparing) {
-          await waitUntil(Number.POSITIVE_INFINITY, 'work');
+          // Readying ends soon either way (connected, failed or timed out); no timer needed.
+          await preparing;
           continue;
         }
         if (now < prepareFrom) {
@@ -123,7 +140,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           await waitUntil(pick.until, 'work');
           continue;
         }
-        startPreparing(pick);
+        preparing = prepareOne(pick);
         continue;
       }
       const permit = limiter.tryAcquire();
@@ -137,6 +154,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         giveUp();
         prepareFrom = permit.nextAt - leadMs;
         continue;
+      }
+      // Watched only when it has to wait: at high rates the permit is there at once.
+      if (!watched) {
+        watched = true;
+        ready.onLost(lost);
       }
       await waitUntil(permit.nextAt, 'permit');
     }

@@ -1,4 +1,12 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValueWithName,
+  Registry,
+} from 'prom-client';
 
 /** What the gauges read when scraped. */
 export interface MetricsSources {
@@ -11,13 +19,66 @@ export interface MetricsSources {
   lag(): Promise<ReadonlyMap<number, number>>;
 }
 
+export type AttemptResult = 'delivered' | 'retry' | 'reject';
+export type DeliveryOutcome = 'delivered' | 'retried' | 'dead_lettered';
+
 export interface DrainMetrics {
   registry: Registry;
-  deliveries: Counter<'outcome'>;
-  attempts: Counter;
-  sinkLatency: Histogram<'result'>;
+  /** An attempt was sent (it took a permit). */
+  attemptSent(): void;
+  /** An attempt ended after `seconds` at the sink. */
+  attemptEnded(result: AttemptResult, seconds: number): void;
+  /** What became of an attempt's record. */
+  delivery(outcome: DeliveryOutcome): void;
   commits: Counter<'result'>;
   deadLetters: Counter<'reason'>;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const RESULTS: readonly AttemptResult[] = ['delivered', 'retry', 'reject'];
+const OUTCOMES: readonly DeliveryOutcome[] = ['delivered', 'retried', 'dead_lettered'];
+
+/**
+ * prom-client's observe and inc hash their labels on every call, a noticeable share of a
+ * worker's CPU at tens of thousands of attempts per second. The per-attempt numbers are
+ * therefore kept in plain arrays and handed to prom-client only when /metrics is scraped.
+ */
+class LatencyHistogram extends Histogram<'result'> {
+  /** Per result: a count per bucket (the last one is +Inf), then the sum. */
+  private readonly counts = RESULTS.map(() => new Float64Array(LATENCY_BUCKETS.length + 1));
+  private readonly sums = new Float64Array(RESULTS.length);
+
+  record(result: AttemptResult, seconds: number): void {
+    const index = RESULTS.indexOf(result);
+    const counts = this.counts[index] as Float64Array;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[bucket] as number)) {
+      bucket++;
+    }
+    counts[bucket] = (counts[bucket] as number) + 1;
+    this.sums[index] = (this.sums[index] as number) + seconds;
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<'result' | 'le'>>> {
+    // The name, help and type as prom-client has them; only the values are ours.
+    const base = await super.get();
+    const bucket = `${base.name}_bucket`;
+    const values: MetricValueWithName<'result' | 'le'>[] = [];
+    RESULTS.forEach((result, index) => {
+      const counts = this.counts[index] as Float64Array;
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += counts[i] as number;
+        values.push({ metricName: bucket, labels: { le, result }, value: cumulative });
+      });
+      cumulative += counts[LATENCY_BUCKETS.length] as number;
+      values.push({ metricName: bucket, labels: { le: '+Inf', result }, value: cumulative });
+      const sum = this.sums[index] as number;
+      values.push({ metricName: `${base.name}_sum`, labels: { result }, value: sum });
+      values.push({ metricName: `${base.name}_count`, labels: { result }, value: cumulative });
+    });
+    return { ...base, values };
+  }
 }
 
 /** One registry per worker, so several workers in one process (tests, benchmarks) stay apart. */
@@ -26,23 +87,34 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const deliveries = new Counter({
+  const outcomeCounts = new Float64Array(OUTCOMES.length);
+  let attemptCount = 0;
+  new Counter({
     name: 'drain_deliveries_total',
     help: 'Records by what happened to an attempt: delivered, retried (attempt failed, will retry) or dead_lettered',
     labelNames: ['outcome'] as const,
     registers,
+    collect() {
+      this.reset();
+      OUTCOMES.forEach((outcome, i) => {
+        this.inc({ outcome }, outcomeCounts[i] as number);
+      });
+    },
   });
-  for (const outcome of ['delivered', 'retried', 'dead_lettered']) deliveries.inc({ outcome }, 0);
-  const attempts = new Counter({
+  new Counter({
     name: 'drain_attempts_total',
-    help: 'Delivery attempts started (each took one permit of the rate)',
+    help: 'Delivery attempts sent (each took one permit of the rate)',
     registers,
+    collect() {
+      this.reset();
+      this.inc(attemptCount);
+    },
   });
-  const sinkLatency = new Histogram({
+  const sinkLatency = new LatencyHistogram({
     name: 'drain_sink_latency_seconds',
     help: 'Duration of one delivery attempt at the sink',
     labelNames: ['result'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: LATENCY_BUCKETS,
     registers,
   });
   const commits = new Counter({
@@ -128,5 +200,17 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
     },
   });
 
-  return { registry, deliveries, attempts, sinkLatency, commits, deadLetters };
+  return {
+    registry,
+    attemptSent() {
+      attemptCount++;
+    },
+    attemptEnded: (result, seconds) => sinkLatency.record(result, seconds),
+    delivery(outcome) {
+      const index = OUTCOMES.indexOf(outcome);
+      outcomeCounts[index] = (outcomeCounts[index] as number) + 1;
+    },
+    commits,
+    deadLetters,
+  };
 }

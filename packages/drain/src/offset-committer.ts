@@ -20,7 +20,7 @@ export interface OffsetCommitterOptions {
 
 export interface OffsetCommitter {
   /** The record at `offset` was delivered or dead-lettered (records before it already were). */
-  done(partition: number, offset: bigint): void;
+  done(partition: number, offset: number): void;
   /** Forgets pending offsets of partitions no longer owned; retries the rest at once. */
   reassigned(): void;
   /** Commits what is pending now and waits for it; gives up at `deadline` (clock time). */
@@ -38,7 +38,8 @@ export interface OffsetCommitter {
  */
 export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCommitter {
   const retryDelayMs = options.retryDelayMs ?? 200;
-  const pending = new Map<number, string>();
+  /** Per partition, the next offset to commit (kept as a number until it is sent). */
+  const pending = new Map<number, number>();
   const committed = new Map<number, string>();
   let inFlight: Promise<void> | undefined;
   let backoff: AbortController | undefined;
@@ -58,7 +59,7 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
     await Promise.resolve();
     const batch = [...pending]
       .filter(([partition]) => options.owns(partition))
-      .map(([partition, offset]) => ({ partition, offset }));
+      .map(([partition, offset]) => ({ partition, offset: String(offset) }));
     pending.clear();
     if (batch.length === 0) return;
     try {
@@ -72,7 +73,8 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
         'offset commit failed; retrying for partitions still owned',
       );
       for (const { partition, offset } of batch) {
-        if (!pending.has(partition) && options.owns(partition)) pending.set(partition, offset);
+        if (!pending.has(partition) && options.owns(partition))
+          pending.set(partition, Number(offset));
       }
       backoff = new AbortController();
       await options.clock.sleep(retryDelayMs, backoff.signal);
@@ -82,7 +84,7 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
 
   return {
     done(partition, offset) {
-      pending.set(partition, (offset + 1n).toString());
+      pending.set(partition, offset + 1);
       schedule();
     },
     reassigned() {

@@ -23,6 +23,9 @@ export interface RetryPolicy {
   backoff(attempts: number): number;
 }
 
+// Returned for every delivered attempt: one shared object instead of one per delivery.
+const DONE: RetryDecision = Object.freeze({ action: 'done' });
+
 export function createRetryPolicy(options: RetryPolicyOptions): RetryPolicy {
   const random = options.random ?? Math.random;
 
@@ -37,7 +40,7 @@ export function createRetryPolicy(options: RetryPolicyOptions): RetryPolicy {
   function decide(outcome: SinkOutcome, attempts: number): RetryDecision {
     switch (outcome.kind) {
       case 'delivered':
-        return { action: 'done' };
+        return DONE;
       case 'reject':
         return { action: 'dead-letter', reason: outcome.status === undefined ? 'error' : 'status' };
       case 'retry':

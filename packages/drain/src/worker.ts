@@ -179,7 +179,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
 
   function toQueued(partition: number): (message: KafkaMessage) => QueuedRecord {
     return (message) => ({
-      offset: BigInt(message.offset),
+      offset: Number(message.offset),
       message,
       envelope: fromKafkaMessage(message, `${topic}-${partition}-${message.offset}`),
       bytes: (message.value?.length ?? 0) + (message.key?.length ?? 0),
@@ -199,31 +199,21 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     } catch (error) {
       prepared = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
     }
-    if (prepared.kind !== 'prepared') {
-      // Nothing was sent and no permit taken; it still counts as an attempt of this record.
-      void settle(partition, record, attempt, prepared, undefined);
-      return undefined;
-    }
-    const ready = prepared;
-    return {
-      partition,
-      send() {
-        metrics.attempts.inc();
-        const started = performance.now();
-        ready.send().then(
-          (outcome) => settle(partition, record, attempt, outcome, started),
-          (error: unknown) =>
-            settle(partition, record, attempt, { kind: 'retry', error: String(error) }, started),
-        );
-      },
-      cancel() {
-        ready.cancel();
-        queues.release(partition);
-        attemptEnded();
-      },
-      onLost: (listener) => ready.onLost(listener),
-    };
+    if (prepared.kind === 'prepared')
+      return new ReadyAttempt(partition, record, attempt, prepared, owner);
+    // Nothing was sent and no permit taken; it still counts as an attempt of this record.
+    settle(partition, record, attempt, prepared, undefined);
+    return undefined;
   }
+
+  const owner: AttemptOwner = {
+    sent: () => metrics.attemptSent(),
+    settle,
+    cancelled(partition) {
+      queues.release(partition);
+      attemptEnded();
+    },
+  };
 
   function attemptEnded(): void {
     inFlight--;
@@ -232,66 +222,83 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
   }
 
   /** What an attempt's outcome means for its record: done, retry later, or dead-letter. */
-  async function settle(
+  function settle(
     partition: number,
     record: QueuedRecord,
     attempt: number,
     outcome: SinkOutcome,
     started: number | undefined,
-  ): Promise<void> {
+  ): void {
+    let deadLettering: Promise<void> | undefined;
     try {
-      await decide(partition, record, attempt, outcome, started);
+      deadLettering = decide(partition, record, attempt, outcome, started);
     } catch (error) {
-      // A bug, not a delivery failure: keep the record and try it again later.
-      logger.error({ err: error, partition }, 'attempt failed unexpectedly');
-      queues.hold(partition, clock.now() + policy.backoff(attempt));
-    } finally {
-      attemptEnded();
+      recoverFromBug(partition, attempt, error);
     }
+    if (!deadLettering) {
+      attemptEnded();
+      return;
+    }
+    void deadLettering
+      .catch((error: unknown) => recoverFromBug(partition, attempt, error))
+      .finally(attemptEnded);
   }
 
-  async function decide(
+  /** A bug, not a delivery failure: keep the record and try it again later. */
+  function recoverFromBug(partition: number, attempt: number, error: unknown): void {
+    logger.error({ err: error, partition }, 'attempt failed unexpectedly');
+    queues.hold(partition, clock.now() + policy.backoff(attempt));
+  }
+
+  /** Synchronous but for dead-lettering, whose promise it returns. */
+  function decide(
     partition: number,
     record: QueuedRecord,
     attempt: number,
     outcome: SinkOutcome,
     started: number | undefined,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const { envelope } = record;
     const offset = record.message.offset;
-    const about = { id: envelope.id, partition, offset, attempt };
     if (started !== undefined) {
       const latencyMs = performance.now() - started;
-      metrics.sinkLatency.observe({ result: outcome.kind }, latencyMs / 1000);
+      metrics.attemptEnded(outcome.kind, latencyMs / 1000);
       // One line per attempt sent, with its start to the microsecond: what the rate is about.
-      logger.debug(
-        {
-          ...about,
-          startedAt: performance.timeOrigin + started,
-          latencyMs,
-          outcome: outcome.kind,
-          status: outcome.status,
-        },
-        'attempt',
-      );
+      // Built only when it is printed: this runs thousands of times a second.
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(
+          {
+            id: envelope.id,
+            partition,
+            offset,
+            attempt,
+            startedAt: performance.timeOrigin + started,
+            latencyMs,
+            outcome: outcome.kind,
+            status: outcome.status,
+          },
+          'attempt',
+        );
+      }
     }
 
     const decision = policy.decide(outcome, attempt);
     if (decision.action === 'done') {
-      metrics.deliveries.inc({ outcome: 'delivered' });
+      metrics.delivery('delivered');
       finish(partition);
-      return;
+      return undefined;
     }
+    const about = { id: envelope.id, partition, offset, attempt };
     const failure = {
       status: outcome.status,
       error: outcome.kind === 'delivered' ? undefined : outcome.error,
       sent: started !== undefined,
     };
     if (decision.action === 'retry') {
-      metrics.deliveries.inc({ outcome: 'retried' });
+      metrics.delivery('retried');
       if (stopping || !queues.owns(partition)) {
         queues.abandon(partition);
-        return;
+        return undefined;
       }
       logger.info(
         { ...about, ...failure, retryInMs: decision.delayMs },
@@ -300,7 +307,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
       // The clock counts whole milliseconds (Date.now truncates): one more makes the wait at
       // least delayMs, which matters for a destination's Retry-After.
       queues.hold(partition, clock.now() + decision.delayMs + 1);
-      return;
+      return undefined;
     }
     const cause: DeadLetterCause = {
       reason: decision.reason,
@@ -308,11 +315,20 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
       ...(failure.status !== undefined ? { status: failure.status } : {}),
       ...(failure.error !== undefined ? { error: failure.error } : {}),
     };
+    return deadLetterRecord(partition, record, cause, about);
+  }
+
+  async function deadLetterRecord(
+    partition: number,
+    record: QueuedRecord,
+    cause: DeadLetterCause,
+    about: Record<string, unknown>,
+  ): Promise<void> {
     if (!queues.owns(partition) || !(await writeDeadLetter(partition, record, cause))) {
       queues.abandon(partition);
       return;
     }
-    metrics.deliveries.inc({ outcome: 'dead_lettered' });
+    metrics.delivery('dead_lettered');
     metrics.deadLetters.inc({ reason: cause.reason });
     logger.warn({ ...about, ...cause, dlqTopic: config.dlq.topic }, 'dead-lettered');
     finish(partition);
@@ -412,6 +428,57 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     notReadyReason,
     registry: metrics.registry,
   };
+}
+
+/** What a ready attempt needs from its worker. */
+interface AttemptOwner {
+  sent(): void;
+  settle(
+    partition: number,
+    record: QueuedRecord,
+    attempt: number,
+    outcome: SinkOutcome,
+    started: number | undefined,
+  ): void;
+  cancelled(partition: number): void;
+}
+
+/**
+ * An attempt whose request is ready to go. A class rather than an object of closures: one is
+ * made per delivery, thousands a second.
+ */
+class ReadyAttempt implements Sendable {
+  constructor(
+    readonly partition: number,
+    private readonly record: QueuedRecord,
+    private readonly attempt: number,
+    private readonly prepared: PreparedAttempt,
+    private readonly owner: AttemptOwner,
+  ) {}
+
+  send(): void {
+    this.owner.sent();
+    void this.run(performance.now());
+  }
+
+  private async run(started: number): Promise<void> {
+    let outcome: SinkOutcome;
+    try {
+      outcome = await this.prepared.send();
+    } catch (error) {
+      outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
+    }
+    this.owner.settle(this.partition, this.record, this.attempt, outcome, started);
+  }
+
+  cancel(): void {
+    this.prepared.cancel();
+    this.owner.cancelled(this.partition);
+  }
+
+  onLost(listener: (lost: Sendable) => void): void {
+    this.prepared.onLost(() => listener(this));
+  }
 }
 
 function resolveTuning(config: Config, given: Partial<DrainTuning> = {}): DrainTuning {

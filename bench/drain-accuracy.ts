@@ -1,0 +1,147 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { maxInWindow } from '../packages/drain/src/window-check.ts';
+import type { CountingDestination } from './drain-destination.ts';
+import { spawnDrainWorker, type WorkerChild } from './drain-workers.ts';
+
+export interface AccuracyCase {
+  bootstrap: string;
+  kafka: Kafka;
+  admin: Admin;
+  destination: CountingDestination;
+  /** N per period; the period is 1 s, so N is also the rate per second. */
+  rate: number;
+  workers: number;
+  partitions: number;
+  burst: number;
+  /** Measured seconds, after the group settled and two periods more. */
+  seconds: number;
+  log: (line: string) => void;
+}
+
+export interface AccuracyRow {
+  rate: number;
+  workers: number;
+  /** Most arrivals at the destination in any window of one period (measured span). */
+  maxArrivals: number;
+  /** Most attempt starts in any window of one period, from the workers' own logs. */
+  maxStarts: number;
+  achieved: number;
+  /** p99 of |gap between consecutive arrivals − period/N|, in ms. */
+  p99SpacingErrorMs: number;
+  deliveries: number;
+}
+
+const PERIOD = 1000;
+
+/**
+ * One accuracy run: a topic with a backlog for the whole run, `workers` drain processes
+ * (`pnpm drain`, HTTP sink) started together, a counting destination in this process. The
+ * measured span starts two periods after every worker has its share and lasts `seconds`.
+ */
+export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
+  const topic = `bench-accuracy-${c.rate}-${c.workers}-${Date.now()}`;
+  await c.admin.createTopics({
+    topics: [
+      { topic, numPartitions: c.partitions, replicationFactor: 1 },
+      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
+    ],
+    waitForLeaders: true,
+  });
+  // Enough for the whole run at the full rate, plus joining and warming up.
+  const backlog = Math.ceil(c.rate * (c.seconds + 12) * 1.2) + 200;
+  await produce(c.kafka, topic, backlog, c.partitions);
+  c.log(`  ${c.rate}/s × ${c.workers} worker(s): ${backlog} records in ${topic}`);
+
+  c.destination.reset();
+  const env = {
+    KAFKA_BROKERS: c.bootstrap,
+    KAFKA_TOPIC: topic,
+    DRAIN_GROUP: `${topic}-group`,
+    DRAIN_PORT: '0',
+    DRAIN_HOST: '127.0.0.1',
+    RATE_MESSAGES: String(c.rate),
+    RATE_PERIOD: `${PERIOD}ms`,
+    RATE_BURST: String(Math.min(c.burst, c.rate)),
+    SINK: 'http',
+    SINK_URL: c.destination.url,
+    LOG_LEVEL: 'debug',
+  };
+  const workers: WorkerChild[] = [];
+  try {
+    for (let i = 0; i < c.workers; i++) workers.push(spawnDrainWorker(env));
+    const share = c.rate / c.workers;
+    await Promise.all(
+      workers.map((w) =>
+        w.waitFor(
+          'partitions assigned',
+          60_000,
+          (l) => Math.abs(Number(l.share) - share) < 1e-6 * c.rate + 1e-9 || c.workers === 1,
+        ),
+      ),
+    );
+    const from = performance.timeOrigin + performance.now() + 2 * PERIOD + 200;
+    await new Promise((resolve) =>
+      setTimeout(resolve, from - (performance.timeOrigin + performance.now()) + c.seconds * PERIOD),
+    );
+    const to = from + c.seconds * PERIOD;
+    const arrivals = c.destination.times.filter((t) => t >= from && t < to).sort((a, b) => a - b);
+    const starts = workers
+      .flatMap((w) => w.lines())
+      .filter((l) => l.msg === 'attempt')
+      .map((l) => Number(l.startedAt))
+      .filter((t) => t >= from && t < to)
+      .sort((a, b) => a - b);
+    return {
+      rate: c.rate,
+      workers: c.workers,
+      maxArrivals: maxInWindow(arrivals, PERIOD),
+      maxStarts: maxInWindow(starts, PERIOD),
+      achieved: arrivals.length / (c.seconds * c.rate),
+      p99SpacingErrorMs: p99SpacingError(arrivals, PERIOD / c.rate),
+      deliveries: arrivals.length,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await c.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => {});
+  }
+}
+
+function p99SpacingError(sorted: number[], ideal: number): number {
+  const errors: number[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    errors.push(Math.abs((sorted[i] as number) - (sorted[i - 1] as number) - ideal));
+  }
+  errors.sort((a, b) => a - b);
+  return errors[Math.min(errors.length - 1, Math.floor(errors.length * 0.99))] ?? Number.NaN;
+}
+
+async function produce(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  partitions: number,
+): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const body = Buffer.from(JSON.stringify({ hello: 'world', pad: 'x'.repeat(100) }));
+  try {
+    const batch = 2000;
+    for (let start = 0; start < count; start += batch) {
+      const messages = [];
+      for (let i = start; i < Math.min(count, start + batch); i++) {
+        messages.push({
+          partition: i % partitions,
+          value: body,
+          headers: {
+            id: `b-${i}`,
+            'content-type': 'application/json',
+            'received-at': String(Date.now()),
+          },
+        });
+      }
+      await producer.send({ topic, acks: -1, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}

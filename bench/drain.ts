@@ -1,0 +1,176 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { freePort, startBroker } from '../scripts/kafka/broker.ts';
+import { type AccuracyRow, runAccuracyCase } from './drain-accuracy.ts';
+import { runCeiling } from './drain-ceiling.ts';
+import { startCountingDestination } from './drain-destination.ts';
+
+/**
+ * `pnpm bench:drain`, one run on this machine with its own broker:
+ *
+ * (1) Accuracy. For each rate (N per 1 s period) and worker count: a backlog, the workers as
+ *     `pnpm drain` child processes (HTTP sink), a counting destination in this process. Over the
+ *     measured span: the most arrivals in any one-period window (goal: ≤ N), the most attempt
+ *     starts in any window per the workers' own logs, the rate achieved (goal: ≥ 0.99 with one
+ *     worker, ≥ 0.95 with three) and the p99 error of the spacing between arrivals.
+ * (2) Ceiling. Deliveries per second with no effective limit to a no-op sink (worker in this
+ *     process) against a plain kafkajs consumer reading the same topic, alternating rounds.
+ *     Goal: ratio ≥ 0.8.
+ *
+ * Flags: --rates=5,100,1000,5000 --workers=1,3 --seconds=10 (measured per case) --partitions=12
+ *        --burst=1 (1 spaces starts evenly; N lets a period's starts go back to back)
+ *        --ceiling-records=300000 --ceiling-rounds=2 --quick (rates 100,1000; 5 s; 1 round)
+ */
+const { values: flags } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '5,100,1000,5000' },
+    workers: { type: 'string', default: '1,3' },
+    seconds: { type: 'string', default: '10' },
+    partitions: { type: 'string', default: '12' },
+    burst: { type: 'string', default: '1' },
+    'ceiling-records': { type: 'string', default: '300000' },
+    'ceiling-rounds': { type: 'string', default: '2' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const quick = flags.quick ?? false;
+const rates = (quick ? '100,1000' : flags.rates).split(',').map(Number);
+const workerCounts = flags.workers.split(',').map(Number);
+const seconds = quick ? 5 : Number(flags.seconds);
+const partitions = Number(flags.partitions);
+const burst = Number(flags.burst);
+const ceilingRecords = quick ? 100_000 : Number(flags['ceiling-records']);
+const ceilingRounds = quick ? 1 : Number(flags['ceiling-rounds']);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-drain-'));
+  log(`starting a broker in ${dir}`);
+  const broker = await startBroker({
+    dir,
+    port: await freePort(),
+    controllerPort: await freePort(),
+  });
+  const kafka = new Kafka({
+    clientId: 'bench-drain',
+    brokers: [broker.bootstrap],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const destination = await startCountingDestination();
+  const rows: AccuracyRow[] = [];
+  try {
+    log('accuracy');
+    for (const rate of rates) {
+      for (const workers of workerCounts) {
+        rows.push(
+          await runAccuracyCase({
+            bootstrap: broker.bootstrap,
+            kafka,
+            admin,
+            destination,
+            rate,
+            workers,
+            partitions,
+            burst,
+            seconds,
+            log,
+          }),
+        );
+      }
+    }
+    log('ceiling');
+    const ceiling = await runCeiling({
+      bootstrap: broker.bootstrap,
+      admin,
+      records: ceilingRecords,
+      partitions,
+      rounds: ceilingRounds,
+      log,
+    });
+    printReport(rows, ceiling);
+  } finally {
+    await destination.close();
+    await admin.disconnect();
+    await broker.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function printReport(rows: AccuracyRow[], ceiling: { plain: number; drain: number }[]): void {
+  const out: string[] = [];
+  out.push(
+    `drain benchmark: ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${partitions} partitions, period 1 s, burst ${burst}, ${seconds} s measured per case`,
+  );
+  out.push('');
+  out.push(
+    '(1) accuracy: HTTP sink, arrivals counted at the destination; workers are `pnpm drain` child processes',
+  );
+  const header = [
+    'N/s',
+    'workers',
+    'max/window',
+    'starts/window',
+    'achieved',
+    'p99 spacing err',
+    'goal',
+  ];
+  const table = rows.map((r) => {
+    const achievedGoal = r.workers === 1 ? 0.99 : 0.95;
+    const met = r.maxArrivals <= r.rate && r.achieved >= achievedGoal;
+    return [
+      String(r.rate),
+      String(r.workers),
+      `${r.maxArrivals} / ${r.rate}`,
+      `${r.maxStarts} / ${r.rate}`,
+      r.achieved.toFixed(4),
+      `${r.p99SpacingErrorMs.toFixed(2)} ms`,
+      met ? 'met' : `MISSED (≤ ${r.rate}, ≥ ${achievedGoal})`,
+    ];
+  });
+  out.push(...formatTable([header, ...table]));
+  out.push('');
+  const medianPlain = median(ceiling.map((c) => c.plain));
+  const medianDrain = median(ceiling.map((c) => c.drain));
+  const ratio = medianDrain / medianPlain;
+  out.push('(2) ceiling: no effective limit, no-op sink, median of alternating rounds');
+  out.push(
+    ...formatTable([
+      ['reader', 'records/s'],
+      ['plain kafkajs consumer (eachBatch, no-op)', medianPlain.toFixed(0)],
+      ['drain worker (queues, limiter, commits, no-op sink)', medianDrain.toFixed(0)],
+      [
+        'ratio drain / plain',
+        `${ratio.toFixed(3)} (goal ≥ 0.8: ${ratio >= 0.8 ? 'met' : 'MISSED'})`,
+      ],
+    ]),
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function formatTable(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
