@@ -238,8 +238,11 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       try {
         await prepareTopics();
         await startConsumer(created);
+        // Stopped while connecting: stop() has already let go of this consumer.
+        if (stopping) await created.disconnect().catch(() => {});
         return;
       } catch (error) {
+        if (stopping) return;
         problem = `Kafka unreachable: ${error instanceof Error ? error.message : String(error)}`;
         logger.warn({ err: error, attempt }, 'could not start consuming; retrying');
         consumer = undefined;
@@ -305,7 +308,8 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       stopping = true;
       stopSignal.abort();
       leaseTimer?.abort();
-      await lifecycle?.catch(() => {});
+      // Not waiting for the lifecycle: while Kafka is unreachable it may be in the middle of a
+      // connect that retries for seconds. Disconnecting ends that attempt; the loop then ends.
       const current = consumer;
       consumer = undefined;
       joined = false;
@@ -314,7 +318,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       } catch (error) {
         logger.warn({ err: error }, 'consumer did not disconnect cleanly');
       }
-      if (adminConnected) await admin.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
     },
   };
 }
