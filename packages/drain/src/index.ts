@@ -6,6 +6,7 @@ export {
   DLQ_HEADERS,
 } from './dead-letter.ts';
 export { type ConsumerTuning, defaultConsumerTuning } from './kafka-source.ts';
+export { monotonicClock } from './monotonic-clock.ts';
 export { createRetryPolicy, type RetryDecision, type RetryPolicy } from './retry-policy.ts';
 export { createHttpSink, type HttpSinkOptions } from './sinks/http-sink.ts';
 export { createLogSink, type LogSinkOptions } from './sinks/log-sink.ts';

@@ -1,10 +1,6 @@
-import {
-  createKafkaClient,
-  createLogger,
-  loadConfigOrExit,
-  systemClock,
-} from '@kafka-throttle/common';
+import { createKafkaClient, createLogger, loadConfigOrExit } from '@kafka-throttle/common';
 import { logLevel } from 'kafkajs';
+import { monotonicClock } from './monotonic-clock.ts';
 import { createDrainWorker } from './worker.ts';
 
 // `pnpm drain`: one worker of the group, configured from config files, environment and flags.
@@ -17,7 +13,7 @@ const kafka = createKafkaClient({
   // kafkajs says "pausing/resuming" at info each time a queue fills or empties; ours is enough.
   overrides: { logLevel: logLevel.WARN },
 });
-const worker = createDrainWorker({ config, logger, kafka, clock: systemClock });
+const worker = createDrainWorker({ config, logger, kafka, clock: monotonicClock });
 
 let signalled = false;
 function onSignal(signal: NodeJS.Signals): void {

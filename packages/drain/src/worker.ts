@@ -1,16 +1,11 @@
-import {
-  type Clock,
-  type Config,
-  fromKafkaMessage,
-  type Logger,
-  systemClock,
-} from '@kafka-throttle/common';
+import { type Clock, type Config, fromKafkaMessage, type Logger } from '@kafka-throttle/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { createDeadLetter, type DeadLetterCause } from './dead-letter.ts';
 import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
 import { type ConsumerTuning, createKafkaSource, defaultConsumerTuning } from './kafka-source.ts';
 import { createDrainMetrics } from './metrics.ts';
+import { monotonicClock } from './monotonic-clock.ts';
 import { createOffsetCommitter } from './offset-committer.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
 import { createRateLimiter } from './rate-limiter.ts';
@@ -21,14 +16,15 @@ import { sinkFromConfig } from './sinks/sink-from-config.ts';
 
 export interface DrainTuning extends ConsumerTuning {
   /**
-   * Added to `rate.period` for pacing. Permits are counted when an attempt starts; the
-   * destination sees it a moment later, and that moment varies (a new connection, a busy
-   * event loop). The margin keeps such jitter from putting N+1 arrivals into one period.
+   * Added to `rate.period` for pacing, on top of the limiter's own margin (0.5% of the period).
+   * Permits are counted when a request is written; the destination counts it when it arrives.
+   * For a destination whose arrival times vary more than the limiter's margin absorbs, this
+   * trades that much of the rate for never seeing N+1 in a period. 0 by default.
    */
   pacingMarginMs: number;
-  /** Records a partition's queue may hold before fetching from it pauses; undefined: derived from the rate. */
-  highWater: number | undefined;
-  lowWater: number | undefined;
+  /** Records a partition's queue may hold before fetching from it pauses (derived from the rate). */
+  highWater: number;
+  lowWater: number;
   maxQueueBytes: number;
   /** Wait between attempts to write to the dead-letter topic while it fails. */
   deadLetterRetryMs: number;
@@ -70,7 +66,7 @@ export interface DrainWorker {
  */
 export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
   const { config, kafka } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? monotonicClock;
   const logger = options.logger.child({ component: 'drain' });
   const tuning = resolveTuning(config, options.tuning);
   const topic = config.kafka.topic;
@@ -98,8 +94,8 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
   let totalPartitions = config.kafka.partitions;
 
   const queues = createPartitionQueues({
-    highWater: tuning.highWater as number,
-    lowWater: tuning.lowWater as number,
+    highWater: tuning.highWater,
+    lowWater: tuning.lowWater,
     maxBytes: tuning.maxQueueBytes,
     onPause: (partition) => source.pause([partition]),
     onResume: (partition) => source.resume([partition]),
@@ -489,7 +485,7 @@ function resolveTuning(config: Config, given: Partial<DrainTuning> = {}): DrainT
   const lowWater = Math.min(5000, Math.max(20, Math.ceil(perPartitionPerSecond * 0.5)));
   return {
     ...defaultConsumerTuning,
-    pacingMarginMs: Math.min(20, Math.max(2, config.rate.period * 0.0025)),
+    pacingMarginMs: 0,
     highWater: lowWater * 3,
     lowWater,
     maxQueueBytes: 8 * 1024 * 1024,

@@ -24,6 +24,14 @@ const RETRIABLE_STATUS = new Set([408, 425, 429]);
 const ERROR_BODY_CHARS = 300;
 const STOPPING = 'aborted: the worker is stopping';
 
+/** An attempt as the deadline watch sees it. */
+interface LiveAttempt {
+  /** Clock time by which it must have ended (Infinity while it waits for a permit). */
+  deadline: number;
+  expire(): void;
+  stop(): void;
+}
+
 /**
  * POSTs each record's original body and content type to one URL over keep-alive connections,
  * with the throttle's headers, and classifies the answer.
@@ -55,6 +63,45 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
     agent,
   };
 
+  /** Attempts under way (preparing, prepared or sent), each with its deadline if timed. */
+  const live = new Set<LiveAttempt>();
+  const watchedSignals = new WeakSet<AbortSignal>();
+  let watching = false;
+
+  /**
+   * One timer for every attempt's deadline rather than one each (and one stop listener per
+   * signal rather than per attempt): at thousands of attempts a second, per-attempt timers and
+   * AbortSignal listeners were a fifth of the worker's CPU. Deadlines are checked every
+   * `tickMs`, so an attempt ends up to that much after its timeout.
+   */
+  async function watchDeadlines(): Promise<void> {
+    watching = true;
+    const tickMs = Math.max(10, Math.min(100, options.timeoutMs / 4));
+    while (live.size > 0) {
+      await options.clock.sleep(tickMs);
+      const now = options.clock.now();
+      for (const attempt of live) {
+        if (attempt.deadline <= now) attempt.expire();
+      }
+    }
+    watching = false;
+  }
+
+  function track(attempt: LiveAttempt, signal: AbortSignal): void {
+    live.add(attempt);
+    if (!watching) void watchDeadlines();
+    if (!watchedSignals.has(signal)) {
+      watchedSignals.add(signal);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const each of live) each.stop();
+        },
+        { once: true },
+      );
+    }
+  }
+
   function prepare(
     delivery: Delivery,
     signal: AbortSignal,
@@ -74,38 +121,32 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         },
       });
       let phase: 'preparing' | 'prepared' | 'sent' | 'done' = 'preparing';
-      let timer = new AbortController();
       let lost: (() => void) | undefined;
       let resolveSend: ((outcome: SinkOutcome) => void) | undefined;
       let failure: 'timeout' | 'stopping' | undefined;
-
-      const startTimer = (): void => {
-        timer.abort();
-        timer = new AbortController();
-        const mine = timer;
-        void options.clock.sleep(options.timeoutMs, mine.signal).then(() => {
-          if (mine.signal.aborted) return;
-          failure = 'timeout';
+      const self: LiveAttempt = {
+        deadline: options.clock.now() + options.timeoutMs,
+        expire() {
+          failure ??= 'timeout';
           req.destroy(new Error('timeout'));
-        });
+        },
+        stop() {
+          failure ??= 'stopping';
+          req.destroy(new Error(STOPPING));
+        },
       };
-      const onAbort = (): void => {
-        failure ??= 'stopping';
-        req.destroy(new Error(STOPPING));
-      };
+
       const end = (outcome: SinkOutcome): void => {
         if (phase === 'done') return;
         const was = phase;
         phase = 'done';
-        timer.abort();
-        signal.removeEventListener('abort', onAbort);
+        live.delete(self);
         if (was === 'preparing') resolvePrepare(outcome);
         else if (was === 'prepared') lost?.();
         else resolveSend?.(outcome);
       };
 
-      signal.addEventListener('abort', onAbort, { once: true });
-      startTimer();
+      track(self, signal);
       req.on('error', (error) => {
         if (failure === 'timeout')
           end({ kind: 'retry', error: `timeout after ${options.timeoutMs} ms` });
@@ -128,7 +169,8 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         const ready = (): void => {
           if (phase !== 'preparing') return;
           phase = 'prepared';
-          timer.abort();
+          // Waiting for a permit has no deadline: the worker gives it up if that takes long.
+          self.deadline = Number.POSITIVE_INFINITY;
           resolvePrepare(prepared);
         };
         if (socket.connecting) socket.once(secure ? 'secureConnect' : 'connect', ready);
@@ -142,17 +184,16 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
             return Promise.resolve({ kind: 'retry', error: 'connection closed before sending' });
           }
           phase = 'sent';
+          self.deadline = options.clock.now() + options.timeoutMs;
           return new Promise((resolve) => {
             resolveSend = resolve;
-            startTimer();
             req.end(envelope.body);
           });
         },
         cancel() {
           if (phase !== 'prepared' && phase !== 'preparing') return;
           phase = 'done';
-          timer.abort();
-          signal.removeEventListener('abort', onAbort);
+          live.delete(self);
           req.destroy();
         },
         onLost(listener) {
