@@ -114,8 +114,7 @@ export async function drainWorker(
     cancel() {},
     onLost() {},
   };
-  const prepared$: Promise<PreparedAttempt> = Promise.resolve(prepared);
-  const sink: Sink = { name: 'no-op', prepare: () => prepared$, close: async () => {} };
+  const sink: Sink = { name: 'no-op', prepare: () => prepared, close: async () => {} };
   const config = loadConfig({
     env: {
       KAFKA_BROKERS: bootstrap,

@@ -197,4 +197,31 @@ describe('createDispatcher', () => {
     expect(events).toEqual(['0 prepare #1', '0 cancel', '4000 prepare #1', '5000 send']);
     await dispatcher.stop();
   });
+
+  it('takes a readied attempt at once when the sink needs no time to ready it', async () => {
+    const { clock, advance } = manualClock(0);
+    const queues = createPartitionQueues({
+      highWater: 100,
+      lowWater: 10,
+      maxBytes: 1e9,
+      onPause() {},
+      onResume() {},
+    });
+    queues.assign([0, 1]);
+    queues.push(0, [record(0)]);
+    queues.push(1, [record(0)]);
+    const { limiter } = everyMs(clock, 0, 0);
+    const started: string[] = [];
+    const dispatcher = createDispatcher({
+      queues,
+      limiter,
+      clock,
+      // No promise: ready on the spot, as the log sink is.
+      prepare: (pick) => sendable(pick.partition, () => started.push(`p${pick.partition}`)),
+    });
+    void dispatcher.run();
+    await advance(1);
+    expect(started).toEqual(['p0', 'p1']);
+    await dispatcher.stop();
+  });
 });

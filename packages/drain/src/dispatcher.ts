@@ -20,10 +20,11 @@ export interface DispatcherOptions {
   limiter: Pick<RateLimiter, 'tryAcquire'>;
   clock: Clock;
   /**
-   * Readies an attempt of the picked record without sending it. Resolves undefined when the
-   * attempt ended before anything was sent (the worker has dealt with it). Must not reject.
+   * Readies an attempt of the picked record without sending it, at once or later (a promise).
+   * Undefined when the attempt ended before anything was sent (the worker has dealt with
+   * it). Must not throw or reject.
    */
-  prepare(pick: ReadyPick, attempt: number): Promise<Sendable | undefined>;
+  prepare(pick: ReadyPick, attempt: number): Sendable | undefined | Promise<Sendable | undefined>;
   /**
    * How long before its permit an attempt is readied. An attempt readied earlier (because the
    * limiter's answer was unknown) is given up when the permit turns out to be further away, so
@@ -103,9 +104,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     given?.cancel();
   }
 
-  async function prepareOne(pick: ReadyPick): Promise<void> {
-    const sendable = await options.prepare(pick, queues.begin(pick.partition));
-    preparing = undefined;
+  /** Readies the pick; a promise only if the sink needs time (a sink writing to a stream does not). */
+  function prepareOne(pick: ReadyPick): Promise<void> | undefined {
+    const result = options.prepare(pick, queues.begin(pick.partition));
+    if (!(result instanceof Promise)) {
+      accept(result);
+      return undefined;
+    }
+    return result.then((sendable) => {
+      preparing = undefined;
+      accept(sendable);
+    });
+  }
+
+  function accept(sendable: Sendable | undefined): void {
     if (sendable && stopped) sendable.cancel();
     else if (sendable) {
       ready = sendable;

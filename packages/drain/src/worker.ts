@@ -183,20 +183,37 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
   }
 
   /** Readies an attempt (no permit yet); an attempt that fails before sending ends here. */
-  async function prepareAttempt(pick: ReadyPick, attempt: number): Promise<Sendable | undefined> {
+  function prepareAttempt(
+    pick: ReadyPick,
+    attempt: number,
+  ): Sendable | undefined | Promise<Sendable | undefined> {
     const { partition, record } = pick;
     inFlight++;
-    let prepared: PreparedAttempt | SinkOutcome;
+    let prepared: PreparedAttempt | SinkOutcome | Promise<PreparedAttempt | SinkOutcome>;
     try {
-      prepared = await sink.prepare(
+      prepared = sink.prepare(
         { envelope: record.envelope, topic, partition, offset: record.message.offset, attempt },
         abortAttempts.signal,
       );
     } catch (error) {
-      prepared = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
+      prepared = failedBeforeSending(error);
     }
-    if (prepared.kind === 'prepared')
+    if (!(prepared instanceof Promise)) return readied(partition, record, attempt, prepared);
+    return prepared.then(
+      (result) => readied(partition, record, attempt, result),
+      (error: unknown) => readied(partition, record, attempt, failedBeforeSending(error)),
+    );
+  }
+
+  function readied(
+    partition: number,
+    record: QueuedRecord,
+    attempt: number,
+    prepared: PreparedAttempt | SinkOutcome,
+  ): Sendable | undefined {
+    if (prepared.kind === 'prepared') {
       return new ReadyAttempt(partition, record, attempt, prepared, owner);
+    }
     // Nothing was sent and no permit taken; it still counts as an attempt of this record.
     settle(partition, record, attempt, prepared, undefined);
     return undefined;
@@ -475,6 +492,10 @@ class ReadyAttempt implements Sendable {
   onLost(listener: (lost: Sendable) => void): void {
     this.prepared.onLost(() => listener(this));
   }
+}
+
+function failedBeforeSending(error: unknown): SinkOutcome {
+  return { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
 }
 
 function resolveTuning(config: Config, given: Partial<DrainTuning> = {}): DrainTuning {

@@ -18,7 +18,8 @@ export function createLogSink(options: LogSinkOptions): Sink {
   const ignore = (): void => {};
   stream.on('error', ignore);
 
-  async function prepare(delivery: Delivery): Promise<PreparedAttempt> {
+  // Nothing to get ready for a line on a stream: prepared at once, no promise.
+  function prepare(delivery: Delivery): PreparedAttempt {
     return {
       kind: 'prepared',
       send: () => deliver(delivery),

@@ -39,11 +39,15 @@ export interface Sink {
   /** "log", "http", …: a label for logs and metrics. */
   readonly name: string;
   /**
-   * Readies one attempt without sending anything. Resolves with the outcome instead when the
-   * attempt failed before anything could be sent (the destination unreachable). Never rejects
-   * for a failed delivery. `signal` aborts it when the worker must stop before it ends.
+   * Readies one attempt without sending anything, at once or later (a promise). Gives the
+   * outcome instead when the attempt failed before anything could be sent (the destination
+   * unreachable). Never rejects for a failed delivery. `signal` aborts it when the worker must
+   * stop before it ends.
    */
-  prepare(delivery: Delivery, signal: AbortSignal): Promise<PreparedAttempt | SinkOutcome>;
+  prepare(
+    delivery: Delivery,
+    signal: AbortSignal,
+  ): PreparedAttempt | SinkOutcome | Promise<PreparedAttempt | SinkOutcome>;
   /**
    * Readies the sink's own code before the first attempt, sending nothing to the destination,
    * so the first attempts do not take longer than the rest.
