@@ -23,6 +23,11 @@ export interface AccuracyRow {
   workers: number;
   /** Most arrivals at the destination in any window of one period (measured span). */
   maxArrivals: number;
+  /**
+   * The longest window (ms, at most the period) in which the destination never saw more than
+   * N: the period minus the arrival jitter that the pacing margin did not absorb.
+   */
+  holdsForMs: number;
   /** Most attempt starts in any window of one period, from the workers' own logs (if logged). */
   maxStarts: number | undefined;
   achieved: number;
@@ -97,6 +102,7 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
       rate: c.rate,
       workers: c.workers,
       maxArrivals: maxInWindow(arrivals, PERIOD),
+      holdsForMs: longestWindowHolding(arrivals, c.rate),
       maxStarts: c.rate <= 1000 ? maxInWindow(starts, PERIOD) : undefined,
       achieved: arrivals.length / (c.seconds * c.rate),
       p99SpacingErrorMs: p99SpacingError(arrivals, PERIOD / c.rate),
@@ -106,6 +112,17 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
     await Promise.all(workers.map((w) => w.stop()));
     await c.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => {});
   }
+}
+
+function longestWindowHolding(sorted: number[], n: number): number {
+  let low = 0;
+  let high = PERIOD;
+  while (high - low > 0.1) {
+    const mid = (low + high) / 2;
+    if (maxInWindow(sorted, mid) <= n) low = mid;
+    else high = mid;
+  }
+  return low;
 }
 
 function p99SpacingError(sorted: number[], ideal: number): number {

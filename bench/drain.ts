@@ -129,6 +129,7 @@ function printReport(rows: AccuracyRow[], ceiling: { plain: number; drain: numbe
       String(r.rate),
       String(r.workers),
       `${r.maxArrivals} / ${r.rate}`,
+      `${r.holdsForMs.toFixed(1)} ms`,
       r.maxStarts === undefined ? '(not logged)' : `${r.maxStarts} / ${r.rate}`,
       r.achieved.toFixed(4),
       `${r.p99SpacingErrorMs.toFixed(2)} ms`,
