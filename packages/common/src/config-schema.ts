@@ -174,6 +174,12 @@ export const configSchema = {
     coerce: (t) => (t.trim() === '' ? null : intText(t)),
     valid: (v) => v === null || (isInt(v) && v > 0),
   },
+  'rate.margin': duration(
+    'extra spacing added to the period when pacing, for arrival jitter between workers and the destination; costs that share of the rate',
+    'RATE_MARGIN',
+    '0ms',
+    0,
+  ),
   'sink.type': oneOf('`log` (one JSON line per delivery on stdout) or `http`', 'SINK', 'log', [
     'log',
     'http',

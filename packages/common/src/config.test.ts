@@ -46,7 +46,7 @@ describe('loadConfig defaults', () => {
         maxBatchBytes: 1_000_000,
       },
       drain: { group: 'throttle-drain', host: '0.0.0.0', port: 8081, shutdownTimeout: 8000 },
-      rate: { messages: 5, period: 5000, burst: 5 },
+      rate: { messages: 5, period: 5000, burst: 5, margin: 0 },
       sink: {
         type: 'log',
         url: undefined,
@@ -214,6 +214,11 @@ describe('loadConfig validation', () => {
       '0',
       'rate.burst: must be a positive integer no larger than rate.messages, got 0',
     ],
+    [
+      'RATE_MARGIN',
+      'wide',
+      'rate.margin: must be a duration such as "250ms", "5s", "1m" or milliseconds, got "wide"',
+    ],
     ['SINK', 'kafka', 'sink.type: must be one of "log", "http", got "kafka"'],
     ['SINK_URL', 'ftp://x', 'sink.url: must be an http:// or https:// URL, got "ftp://x"'],
     [
@@ -269,6 +274,13 @@ describe('loadConfig validation', () => {
     expect(refuse({ RATE_MESSAGES: '5', RATE_BURST: '6' })).toEqual([
       'rate.burst: must be a positive integer no larger than rate.messages (5), got 6',
     ]);
+  });
+
+  it('refuses a pacing margin as long as the period', () => {
+    expect(refuse({ RATE_PERIOD: '1s', RATE_MARGIN: '1s' })).toEqual([
+      'rate.margin: must be shorter than rate.period (1000ms), got 1000',
+    ]);
+    expect(loadConfig({ configDir: dir, env: { RATE_MARGIN: '20ms' } }).rate.margin).toBe(20);
   });
 
   it('requires sink.url when sink.type is http', () => {

@@ -27,7 +27,7 @@ export interface Config {
     maxBatchBytes: number;
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
-  rate: { messages: number; period: number; burst: number };
+  rate: { messages: number; period: number; burst: number; margin: number };
   sink: {
     type: SinkType;
     url: string | undefined;
@@ -138,6 +138,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       messages,
       period: get('rate.period') as number,
       burst: (get('rate.burst') as number | null) ?? messages,
+      margin: get('rate.margin') as number,
     },
     sink: {
       type: get('sink.type') as SinkType,
@@ -168,6 +169,11 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
   if (config.dlq.topic === config.kafka.topic) {
     problems.push(
       `dlq.topic: must differ from kafka.topic, got ${JSON.stringify(config.dlq.topic)}`,
+    );
+  }
+  if (config.rate.margin >= config.rate.period) {
+    problems.push(
+      `rate.margin: must be shorter than rate.period (${config.rate.period}ms), got ${config.rate.margin}`,
     );
   }
   if (config.sink.backoffMax < config.sink.backoffBase) {

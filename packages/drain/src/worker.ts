@@ -19,7 +19,7 @@ export interface DrainTuning extends ConsumerTuning {
    * Added to `rate.period` for pacing, on top of the limiter's own margin (0.5% of the period).
    * Permits are counted when a request is written; the destination counts it when it arrives.
    * For a destination whose arrival times vary more than the limiter's margin absorbs, this
-   * trades that much of the rate for never seeing N+1 in a period. 0 by default.
+   * trades that much of the rate for never seeing N+1 in a period. `rate.margin` by default.
    */
   pacingMarginMs: number;
   /** Records a partition's queue may hold before fetching from it pauses (derived from the rate). */
@@ -506,7 +506,7 @@ function resolveTuning(config: Config, given: Partial<DrainTuning> = {}): DrainT
   const lowWater = Math.min(5000, Math.max(20, Math.ceil(perPartitionPerSecond * 0.5)));
   return {
     ...defaultConsumerTuning,
-    pacingMarginMs: 0,
+    pacingMarginMs: config.rate.margin,
     highWater: lowWater * 3,
     lowWater,
     maxQueueBytes: 8 * 1024 * 1024,
