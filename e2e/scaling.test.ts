@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
-import { type Answer, acceptedIds, post } from './support/client.ts';
+import { acceptedIds } from './support/client.ts';
 import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
-import { answerCounts } from './support/load.ts';
+import { answerCounts, postBacklog } from './support/load.ts';
 import { killAllScripts } from './support/processes.ts';
 import { arrivalsText, rateWindows } from './support/rate.ts';
 import { type Service, startService } from './support/services.ts';
@@ -32,12 +32,7 @@ describe('three drain workers started and stopped one by one during a backlog', 
     };
     const ingest = await startService('ingest', env);
     const url = `http://127.0.0.1:${ingest.port}/`;
-    const answers: Answer[] = [];
-    for (let i = 1; i <= REQUESTS; i += 10) {
-      answers.push(
-        ...(await Promise.all(Array.from({ length: 10 }, (_, k) => post(url, { number: i + k })))),
-      );
-    }
+    const answers = await postBacklog(url, REQUESTS);
     const accepted = acceptedIds(answers);
     expect(accepted.length, JSON.stringify(answerCounts(answers))).toBe(REQUESTS);
 

@@ -37,6 +37,18 @@ export function startLoad(
   };
 }
 
+/** A backlog: `count` POSTs of {"number": 1..count}, ten at a time, every answer kept in order. */
+export async function postBacklog(url: string, count: number): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (let i = 1; i <= count; i += 10) {
+    const round = Math.min(10, count - i + 1);
+    answers.push(
+      ...(await Promise.all(Array.from({ length: round }, (_, k) => post(url, { number: i + k })))),
+    );
+  }
+  return answers;
+}
+
 /** Answers grouped for a test's message: "202 x 40, 503 x 3, ECONNREFUSED x 1". */
 export function answerCounts(answers: readonly Answer[]): Record<string, number> {
   const counts: Record<string, number> = {};
