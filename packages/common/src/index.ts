@@ -1,3 +1,9 @@
+export {
+  type BackoffOptions,
+  backoffDelay,
+  type RetryOptions,
+  retryWithBackoff,
+} from './backoff.ts';
 export { type Clock, systemClock } from './clock.ts';
 export {
   type Config,
