@@ -72,5 +72,4 @@ describe('shutDown', () => {
       'close the rest',
     ]);
   });
-
 });

@@ -1,11 +1,11 @@
 import type { Clock, Config, Logger } from '@kafka-throttle/common';
-import { configuredTopics, ensureTopics, retryWithBackoff } from '@kafka-throttle/common';
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { retryWithBackoff } from '@kafka-throttle/common';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { DrainError, errorMessage } from '../errors.ts';
 import { type ConsumerState, consumerOf, notReadyReason } from './consumer-state.ts';
 import type { ConsumerTuning } from './consumer-tuning.ts';
-import { fetchGroupLag } from './group-lag.ts';
 import { joinAwareAssigner } from './join-aware-assigner.ts';
+import { createTopicAdmin } from './topic-admin.ts';
 
 export interface KafkaSourceOptions {
   config: Config;
@@ -67,7 +67,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const { config, kafka, clock, tuning } = options;
   const topic = config.kafka.topic;
   const logger = options.logger.child({ component: 'kafka-source' });
-  const admin: Admin = kafka.admin();
+  const admin = createTopicAdmin(kafka, config, clock);
   let state: ConsumerState = {
     kind: 'outside',
     consumer: undefined,
@@ -75,7 +75,6 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   };
   /** The topic's partition count as last read; partitions may be added at run time. */
   let totalPartitions = config.kafka.partitions;
-  let adminConnected = false;
   /** Aborted by stop(): ends the reconnect wait and the lease watch. */
   const stopSignal = new AbortController();
   /** Set by start(); nothing calls it before, because nothing is fetched before. */
@@ -83,20 +82,6 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
 
   const isCurrent = (created: Consumer): boolean => consumerOf(state) === created;
   const stopping = (): boolean => state.kind === 'stopped';
-
-  async function prepareTopics(): Promise<void> {
-    if (!adminConnected) {
-      await admin.connect();
-      adminConnected = true;
-    }
-    await ensureTopics(admin, configuredTopics(config));
-    totalPartitions = await countPartitions();
-  }
-
-  async function countPartitions(): Promise<number> {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0]?.partitions.length ?? totalPartitions;
-  }
 
   function createConsumer(): Consumer {
     const created = kafka.consumer({
@@ -125,7 +110,8 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
         'joined the consumer group',
       );
       // A topic may have grown; the share is corrected as soon as the count is known.
-      countPartitions()
+      admin
+        .countPartitions()
         .then((total) => {
           if (total === totalPartitions) return;
           totalPartitions = total;
@@ -222,7 +208,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     const problem = state.kind === 'outside' ? state.problem : 'connecting to Kafka';
     state = { kind: 'outside', consumer: created, problem };
     try {
-      await prepareTopics();
+      totalPartitions = await admin.prepare();
       await startConsumer(created);
     } catch (error) {
       if (isCurrent(created)) state = { kind: 'outside', consumer: undefined, problem };
@@ -283,17 +269,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       if (!consumer) throw new DrainError('no_consumer', 'no consumer to commit with');
       await consumer.commitOffsets(offsets.map((o) => ({ topic, ...o })));
     },
-    async lag(partitions, timeoutMs) {
-      if (partitions.length === 0 || !adminConnected) return new Map();
-      return fetchGroupLag({
-        admin,
-        clock,
-        topic,
-        groupId: config.drain.group,
-        partitions,
-        timeoutMs,
-      });
-    },
+    lag: (partitions, timeoutMs) => admin.lag(partitions, timeoutMs),
     async stop() {
       const consumer = consumerOf(state);
       state = { kind: 'stopped' };
@@ -305,7 +281,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       } catch (error) {
         logger.warn({ err: error }, 'consumer did not disconnect cleanly');
       }
-      await admin.disconnect().catch(() => {});
+      await admin.disconnect();
     },
   };
 }
