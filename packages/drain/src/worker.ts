@@ -20,6 +20,9 @@ import type { Sink } from './sinks/sink.ts';
 import { sinkFromConfig } from './sinks/sink-from-config.ts';
 import { type DrainTuning, resolveTuning } from './tuning.ts';
 
+/** A /metrics scrape waits this long at most for the group's lag; a slow broker leaves it out. */
+const LAG_SCRAPE_TIMEOUT_MS = 1000;
+
 export interface DrainWorkerOptions {
   config: Config;
   logger: Logger;
@@ -91,7 +94,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     paused: () => flow.paused(),
     depth: () => queues.depth(),
     inFlight: () => inFlight.count(),
-    lag: () => source.lag(queues.assigned(), 1000),
+    lag: () => source.lag(queues.assigned(), LAG_SCRAPE_TIMEOUT_MS),
   });
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),

@@ -55,6 +55,11 @@ export interface Dispatcher {
 const LONGEST_SLEEP_MS = 2 ** 31 - 1;
 // An abort reason of our own: the default one is a DOMException, costly to build at this rate.
 const WOKEN = Symbol('woken');
+/**
+ * Default `leadMs`: long enough for a sink to connect to a distant destination before its
+ * permit, short enough that an idle connection is not held open for long at slow rates.
+ */
+const DEFAULT_LEAD_MS = 1000;
 
 /**
  * Starts attempts at the pace the limiter allows. It takes the next partition in turn that has
@@ -66,7 +71,7 @@ const WOKEN = Symbol('woken');
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queues, limiter, clock } = options;
-  const leadMs = options.leadMs ?? 1000;
+  const leadMs = options.leadMs ?? DEFAULT_LEAD_MS;
   let stopped = false;
   let waiting: { reason: 'work' | 'permit'; wake: () => void } | undefined;
   let running: Promise<void> | undefined;
