@@ -86,7 +86,7 @@ describe('signed deliveries (Standard Webhooks)', () => {
       expect(arrival.headers['webhook-id']).toBe(arrival.id);
     }
     expect(logs.filter((l) => l.msg === 'dead-lettered')).toEqual([]);
-  });
+  }, 120_000);
 
   it('with two secrets, a destination that knows only one, then only the other, verifies all', async () => {
     const [oldSecret, newSecret_] = [newSecret(), newSecret()];
@@ -126,7 +126,7 @@ describe('signed deliveries (Standard Webhooks)', () => {
     expect(verdicts.filter((v) => v.secret === 0 && v.valid)).toHaveLength(4);
     expect(verdicts.filter((v) => v.secret === 1 && v.valid)).toHaveLength(4);
     expect(logs.filter((l) => l.msg === 'dead-lettered')).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('credentials and custom headers', () => {
@@ -192,7 +192,7 @@ describe('credentials and custom headers', () => {
     ]) {
       expect(output).not.toContain(hidden);
     }
-  });
+  }, 150_000);
 });
 
 describe('pnpm drain with bad authentication settings', () => {
