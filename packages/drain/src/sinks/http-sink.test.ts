@@ -203,7 +203,9 @@ describe('createHttpSink', () => {
     const dest = await destination(() => ({ status: 200 }));
     const url = dest.url.replace('http://', 'http://us%40er:p%3Aw%20d@');
     const sink = createHttpSink({ url, timeoutMs: 5000, clock: systemClock });
-    expect(await deliverNow(sink, delivery, live)).toMatchObject({ kind: 'delivered' });
+    expect(await deliverNow(sink, delivery, new AbortController().signal)).toMatchObject({
+      kind: 'delivered',
+    });
     await sink.close();
     const [request] = dest.seen;
     expect(request?.url).toBe('/hook?x=1');
@@ -220,8 +222,8 @@ describe('createHttpSink', () => {
       timeoutMs: 5000,
       clock: systemClock,
     });
-    await deliverNow(sink, delivery, live);
-    await deliverNow(sink, { ...delivery, attempt: 4 }, live);
+    await deliverNow(sink, delivery, new AbortController().signal);
+    await deliverNow(sink, { ...delivery, attempt: 4 }, new AbortController().signal);
     await sink.close();
     expect(dest.seen).toHaveLength(2);
     for (const request of dest.seen) {
@@ -246,12 +248,14 @@ describe('createHttpSink', () => {
       timeoutMs: 5000,
       clock,
     });
-    const prepared = await sink.prepare(delivery, live);
+    const prepared = await sink.prepare(delivery, new AbortController().signal);
     if (prepared.kind !== 'prepared') throw new Error('not prepared');
     // The permit came 2.5 s later: the signature must carry that second.
     now += 2500;
     await prepared.send();
-    expect(await deliverNow(sink, { ...delivery, attempt: 4 }, live)).toMatchObject({
+    expect(
+      await deliverNow(sink, { ...delivery, attempt: 4 }, new AbortController().signal),
+    ).toMatchObject({
       kind: 'delivered',
     });
     await sink.close();
