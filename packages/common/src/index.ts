@@ -26,4 +26,4 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
-export { redactUrl, signingKey, urlCredentials } from './sink-auth.ts';
+export { signingKey, urlCredentials } from './sink-auth.ts';
