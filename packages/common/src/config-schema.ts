@@ -238,7 +238,16 @@ export const configSchema = {
     'SINK_BACKOFF_BASE',
     '200ms',
   ),
-  'sink.backoffMax': duration('longest retry delay', 'SINK_BACKOFF_MAX', '30s'),
+  'sink.backoffMax': duration(
+    'longest retry delay, and longest wait between probes of a destination the breaker holds',
+    'SINK_BACKOFF_MAX',
+    '30s',
+  ),
+  'sink.breakerRecords': positiveInt(
+    'different records that must fail in a row (5xx, 429, timeouts, connection errors, 401/403/404) before the breaker holds every partition and probes; at most the partitions owned, at least 2',
+    'SINK_BREAKER_RECORDS',
+    3,
+  ),
   'dlq.topic': {
     doc: 'dead-letter topic',
     env: 'DLQ_TOPIC',

@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
         maxAttempts: 5,
         backoffBase: 200,
         backoffMax: 30_000,
+        breakerRecords: 3,
       },
       dlq: { topic: 'throttled_topic.dlq' },
       log: { level: 'info' },

@@ -40,6 +40,7 @@ export interface Config {
     maxAttempts: number;
     backoffBase: number;
     backoffMax: number;
+    breakerRecords: number;
   };
   dlq: { topic: string };
   log: { level: LogLevel };
@@ -154,6 +155,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       maxAttempts: get('sink.maxAttempts') as number,
       backoffBase: get('sink.backoffBase') as number,
       backoffMax: get('sink.backoffMax') as number,
+      breakerRecords: get('sink.breakerRecords') as number,
     },
     dlq: { topic: (get('dlq.topic') as string | null) ?? `${topic}.dlq` },
     log: { level: get('log.level') as LogLevel },

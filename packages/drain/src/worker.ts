@@ -11,6 +11,8 @@ import { createOffsetCommitter } from './delivery/offset-committer.ts';
 import { createOutcomeHandler } from './delivery/outcome.ts';
 import { createPartitionQueues } from './delivery/partition-queues.ts';
 import { createRetryPolicy } from './delivery/retry-policy.ts';
+import { type Breaker, createBreaker } from './destination/breaker.ts';
+import { createHold, type Hold } from './destination/hold.ts';
 import { createHealthServer } from './http/health-server.ts';
 import { createDrainMetrics } from './http/metrics.ts';
 import { monotonicClock } from './monotonic-clock.ts';
@@ -42,6 +44,13 @@ export interface DrainWorker {
   stop(): Promise<void>;
   /** The health and metrics port actually bound (after start). */
   readonly port: number;
+  /**
+   * Holds every partition of this worker until a time (a group-wide hold from the control topic
+   * lands here too); its events say when it is set.
+   */
+  readonly hold: Pick<Hold, 'holdUntil' | 'onChange'>;
+  /** Opens and closes on its own; its events say when and why (for a group-wide hold). */
+  readonly breaker: Pick<Breaker, 'status' | 'onChange'>;
 }
 
 /**
@@ -86,7 +95,23 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     burst: config.rate.burst,
     clock,
   });
-  const dispatcher = createDispatcher({ queues, limiter, clock });
+  const hold = createHold();
+  const breaker = createBreaker({
+    records: config.sink.breakerRecords,
+    partitions: () => queues.assigned().length,
+    probe: { initialMs: config.sink.backoffBase, maxMs: config.sink.backoffMax, jitter: 'none' },
+  });
+  const dispatcher = createDispatcher({
+    queues,
+    limiter,
+    clock,
+    gate: {
+      openAt: (now) => Math.max(hold.until(), breaker.openAt(now)),
+      begin: (partition) => breaker.begin(partition),
+      allows: (partition, now) => hold.until() <= now && breaker.allows(partition),
+      cancelled: (partition) => breaker.cancelled(partition),
+    },
+  });
   const inFlight = createInFlight(clock);
   const metrics = createDrainMetrics({
     share: () => limiter.share(),
@@ -95,6 +120,29 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     depth: () => queues.depth(),
     inFlight: () => inFlight.count(),
     lag: () => source.lag(queues.assigned(), LAG_SCRAPE_TIMEOUT_MS),
+    breakerOpen: () => breaker.status().state === 'open',
+  });
+  breaker.onChange((change) => {
+    metrics.breakerTransitions.inc({ to: change.state });
+    if (change.state === 'open') {
+      logger.warn(
+        { reason: change.reason, nextProbeInMs: (breaker.status().nextProbeAt ?? 0) - change.at },
+        'destination breaker open: every partition held, probing the destination',
+      );
+    } else {
+      logger.info(
+        { reason: change.reason, openForMs: change.openForMs, probes: change.probes },
+        'destination breaker closed: delivering at the configured rate again',
+      );
+    }
+    dispatcher.pacingChanged();
+  });
+  hold.onChange((change) => {
+    logger.warn(
+      { reason: change.reason, holdForMs: change.until - clock.now() },
+      'worker held: no partition starts an attempt before the time the destination named',
+    );
+    dispatcher.pacingChanged();
   });
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
@@ -124,6 +172,8 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     queues,
     committer,
     deadLetter,
+    breaker,
+    hold,
     metrics,
     clock,
     logger,
@@ -149,7 +199,14 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     registry: metrics.registry,
     logger,
     notReadyReason,
-    status: () => ({ partitions: queues.assigned(), share: limiter.share() }),
+    // An open breaker leaves the worker ready: it is the destination that is down, and a
+    // restart or a rerouting of this worker would not bring it back.
+    status: () => ({
+      partitions: queues.assigned(),
+      share: limiter.share(),
+      breaker: breaker.status(),
+      ...(hold.status(clock.now()) ? { hold: hold.status(clock.now()) } : {}),
+    }),
   });
 
   function shutdown(): Promise<void> {
@@ -205,5 +262,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     get port() {
       return port;
     },
+    hold,
+    breaker,
   };
 }

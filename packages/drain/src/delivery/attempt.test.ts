@@ -1,6 +1,8 @@
 import { type Clock, createLogger } from '@kafka-throttle/common';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { createBreaker } from '../destination/breaker.ts';
+import { createHold } from '../destination/hold.ts';
 import { createDrainMetrics } from '../http/metrics.ts';
 import type { PreparedAttempt, Sink, SinkOutcome } from '../sinks/sink.ts';
 import { createAttempts } from './attempt.ts';
@@ -90,6 +92,7 @@ function setup(options: Script) {
     depth: () => new Map(),
     inFlight: () => inFlight.count(),
     lag: async () => new Map(),
+    breakerOpen: () => false,
   });
   let stopping = false;
   const abort = new AbortController();
@@ -105,6 +108,12 @@ function setup(options: Script) {
     queues,
     committer: { done: (partition, offset) => committed.push([partition, offset]) },
     deadLetter,
+    breaker: createBreaker({
+      records: 3,
+      partitions: () => queues.assigned().length,
+      probe: { initialMs: 100, maxMs: 1000, jitter: 'none' },
+    }),
+    hold: createHold(),
     metrics,
     clock,
     logger: createLogger({ level: 'silent', name: 'test' }),

@@ -35,7 +35,31 @@ export interface DispatcherOptions {
    * a slow rate does not keep a connection to the destination busy doing nothing.
    */
   leadMs?: number;
+  /** What may hold every partition at once (a worker-wide hold, an open breaker). */
+  gate?: Gate;
 }
+
+/**
+ * What stops every partition of the worker at once. While it is shut, one attempt may still be
+ * let through (a breaker's probe): `begin` tells it which partition's attempt is being readied.
+ */
+export interface Gate {
+  /** When a new attempt may be readied (`now` or earlier: at once; Infinity: when woken). */
+  openAt(now: number): number;
+  /** An attempt of `partition` is being readied. */
+  begin(partition: number): void;
+  /** Whether the readied attempt of `partition` may be sent now. */
+  allows(partition: number, now: number): boolean;
+  /** The readied attempt of `partition` was given up unsent. */
+  cancelled(partition: number): void;
+}
+
+const ALWAYS_OPEN: Gate = {
+  openAt: (now) => now,
+  begin: () => undefined,
+  allows: () => true,
+  cancelled: () => undefined,
+};
 
 export interface Dispatcher {
   /**
@@ -45,7 +69,10 @@ export interface Dispatcher {
   run(prepare: PrepareAttempt): Promise<void>;
   /** A record arrived or an attempt ended: a partition may have become ready. */
   workArrived(): void;
-  /** The assignment (and so the share) changed: the permit we wait for may come sooner. */
+  /**
+   * The assignment (and so the share) changed, or the gate did: the permit we wait for may
+   * come sooner.
+   */
   pacingChanged(): void;
   /** Nothing is sent after this resolves; a readied attempt is given up. */
   stop(): Promise<void>;
@@ -72,6 +99,7 @@ const DEFAULT_LEAD_MS = 1000;
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queues, limiter, clock } = options;
   const leadMs = options.leadMs ?? DEFAULT_LEAD_MS;
+  const gate = options.gate ?? ALWAYS_OPEN;
   let stopped = false;
   let waiting: { reason: 'work' | 'permit'; wake: () => void } | undefined;
   let running: Promise<void> | undefined;
@@ -113,11 +141,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function giveUp(): void {
     const given = ready;
     ready = undefined;
-    given?.cancel();
+    if (!given) return;
+    given.cancel();
+    gate.cancelled(given.partition);
   }
 
   /** Readies the pick; a promise only if the sink needs time (a sink writing to a stream does not). */
   function prepareOne(pick: ReadyPick, prepare: PrepareAttempt): Promise<void> | undefined {
+    gate.begin(pick.partition);
     const result = prepare(pick, queues.begin(pick.partition));
     if (!(result instanceof Promise)) {
       accept(result);
@@ -142,6 +173,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (ready !== sendable) return;
     ready = undefined;
     sendable.cancel();
+    gate.cancelled(sendable.partition);
     wake();
   }
 
@@ -159,12 +191,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           await waitUntil(prepareFrom, 'permit');
           continue;
         }
+        const gateAt = gate.openAt(now);
+        if (gateAt > now) {
+          // An attempt ending wakes this: a probe's outcome moves the gate.
+          await waitUntil(gateAt, 'work');
+          continue;
+        }
         const pick = queues.next(now);
         if (pick.kind === 'wait') {
           await waitUntil(pick.until, 'work');
           continue;
         }
         preparing = prepareOne(pick, prepare);
+        continue;
+      }
+      if (!gate.allows(ready.partition, now)) {
+        // Shut since it was readied: give it up rather than hold a connection for it.
+        giveUp();
         continue;
       }
       const permit = limiter.tryAcquire();

@@ -1,4 +1,6 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
+import type { Breaker } from '../destination/breaker.ts';
+import type { Hold } from '../destination/hold.ts';
 import type { DrainMetrics } from '../http/metrics.ts';
 import type { SinkOutcome } from '../sinks/sink.ts';
 import type { DeadLetter, DeadLetterCause } from './dead-letter.ts';
@@ -20,6 +22,10 @@ export interface OutcomeHandlerOptions {
   queues: Pick<PartitionQueues, 'owns' | 'hold' | 'abandon' | 'complete'>;
   committer: Pick<OffsetCommitter, 'done'>;
   deadLetter: Pick<DeadLetter, 'send'>;
+  /** Tells a failing destination from a failing record. */
+  breaker: Pick<Breaker, 'observe'>;
+  /** Holds the whole worker when the destination names a time (429, Retry-After). */
+  hold: Pick<Hold, 'holdUntil'>;
   metrics: Pick<DrainMetrics, 'attemptEnded' | 'delivery' | 'deadLetters'>;
   clock: Clock;
   logger: Logger;
@@ -89,7 +95,14 @@ export function createOutcomeHandler(options: OutcomeHandlerOptions): OutcomeHan
   ): Promise<void> | undefined {
     const { partition, record, attempt } = of;
     if (started !== undefined) logAttempt(of, outcome, started);
-    const decision = policy.decide(outcome, attempt);
+    const blame = options.breaker.observe(partition, record, outcome, clock.now());
+    if (blame === 'destination') return notTheRecordsFault(of, outcome, started);
+    // A 401/403/404 not yet known to be about this record is retried like a 5xx.
+    const judged: SinkOutcome =
+      blame === 'unsure' && outcome.kind === 'reject'
+        ? { kind: 'retry', error: outcome.error, ...statusOf(outcome) }
+        : outcome;
+    const decision = policy.decide(judged, attempt);
     if (decision.action === 'done') {
       metrics.delivery('delivered');
       finish(partition);
@@ -109,7 +122,9 @@ export function createOutcomeHandler(options: OutcomeHandlerOptions): OutcomeHan
       );
       // The clock counts whole milliseconds (Date.now truncates): one more makes the wait at
       // least delayMs, which matters for a destination's Retry-After.
-      queues.hold(partition, clock.now() + decision.delayMs + 1);
+      const until = clock.now() + decision.delayMs + 1;
+      holdWorkerIfAsked(outcome, until);
+      queues.hold(partition, until);
       return undefined;
     }
     const cause: DeadLetterCause = {
@@ -119,6 +134,44 @@ export function createOutcomeHandler(options: OutcomeHandlerOptions): OutcomeHan
       ...(error !== undefined ? { error } : {}),
     };
     return deadLetter(of, cause, about);
+  }
+
+  /** The breaker is open: the record waits for the destination, its attempt not counted. */
+  function notTheRecordsFault(of: AttemptOf, outcome: SinkOutcome, started: number | undefined) {
+    const { partition, record, attempt } = of;
+    metrics.delivery('retried');
+    if (options.stopping() || !queues.owns(partition)) {
+      queues.abandon(partition);
+      return undefined;
+    }
+    const retryAfterMs = outcome.kind === 'retry' ? (outcome.retryAfterMs ?? 0) : 0;
+    const until = clock.now() + retryAfterMs + 1;
+    holdWorkerIfAsked(outcome, until);
+    logger.info(
+      {
+        id: record.envelope.id,
+        partition,
+        offset: record.message.offset,
+        attempt,
+        status: outcome.status,
+        error: outcome.kind === 'delivered' ? undefined : outcome.error,
+        sent: started !== undefined,
+      },
+      'attempt failed while the destination breaker is open; not counted, will retry',
+    );
+    queues.hold(partition, until, false);
+    return undefined;
+  }
+
+  /** A 429 or a Retry-After is about the destination: no partition of this worker goes first. */
+  function holdWorkerIfAsked(outcome: SinkOutcome, until: number): void {
+    if (outcome.kind !== 'retry') return;
+    if (outcome.status !== 429 && outcome.retryAfterMs === undefined) return;
+    const why =
+      outcome.retryAfterMs === undefined
+        ? `HTTP ${outcome.status} from the destination`
+        : `HTTP ${outcome.status ?? '?'} with Retry-After ${outcome.retryAfterMs} ms`;
+    options.hold.holdUntil(until, why);
   }
 
   async function deadLetter(
@@ -155,4 +208,8 @@ export function createOutcomeHandler(options: OutcomeHandlerOptions): OutcomeHan
       );
     },
   };
+}
+
+function statusOf(outcome: SinkOutcome): { status?: number } {
+  return outcome.status === undefined ? {} : { status: outcome.status };
 }

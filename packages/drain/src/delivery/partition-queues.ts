@@ -43,8 +43,11 @@ export interface PartitionQueues {
   next(now: number): NextPick;
   /** Marks the partition busy with an attempt of its head; returns the attempt number. */
   begin(partition: number): number;
-  /** The attempt failed and may be retried: the head waits until `until`. */
-  hold(partition: number, until: number): void;
+  /**
+   * The attempt failed and may be retried: the head waits until `until`. An attempt that was
+   * not the record's fault (`counted` false: the destination was down) does not count.
+   */
+  hold(partition: number, until: number, counted?: boolean): void;
   /** The head was delivered or dead-lettered: it leaves the queue. */
   complete(partition: number): QueuedRecord | undefined;
   /** The attempt ended without a verdict (stopping, revoked): the head stays or is forgotten. */
@@ -184,10 +187,11 @@ export function createPartitionQueues(options: PartitionQueuesOptions): Partitio
       return queue.attempts;
     },
 
-    hold(partition, until) {
+    hold(partition, until, counted = true) {
       const queue = queues.get(partition);
       if (!queue) return;
       queue.busy = false;
+      if (!counted) queue.attempts = Math.max(0, queue.attempts - 1);
       queue.holdUntil = until;
       forgetIfRevoked(queue);
     },

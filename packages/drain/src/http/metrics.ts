@@ -17,6 +17,8 @@ export interface MetricsSources {
   inFlight(): number;
   /** Records not yet committed per owned partition (high watermark − committed offset). */
   lag(): Promise<ReadonlyMap<number, number>>;
+  /** Whether the destination breaker holds every partition. */
+  breakerOpen(): boolean;
 }
 
 export type AttemptResult = 'delivered' | 'retry' | 'reject';
@@ -32,6 +34,8 @@ export interface DrainMetrics {
   delivery(outcome: DeliveryOutcome): void;
   commits: Counter<'result'>;
   deadLetters: Counter<'reason'>;
+  /** The breaker opened or closed (label `to`). */
+  breakerTransitions: Counter<'to'>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -130,6 +134,20 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
     registers,
   });
 
+  const breakerTransitions = new Counter({
+    name: 'drain_breaker_transitions_total',
+    help: 'Times the destination breaker opened (to="open") or closed (to="closed")',
+    labelNames: ['to'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'drain_breaker_open',
+    help: '1 while the destination breaker holds every partition and only probes go out',
+    registers,
+    collect() {
+      this.set(sources.breakerOpen() ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'drain_share_per_period',
     help: "This worker's share of the group's rate: deliveries per period (fractional)",
@@ -212,5 +230,6 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
     },
     commits,
     deadLetters,
+    breakerTransitions,
   };
 }
