@@ -33,9 +33,11 @@ export interface Destination {
 /**
  * The API being throttled, as the tests see it: records when each request arrived (taken when
  * its headers are parsed, before the body is read) and answers as `reply` says (200 by default).
+ * `port` brings a destination back where an earlier one was (a restarted server).
  */
 export async function startDestination(
   reply: (arrival: Arrival, arrivals: Arrival[]) => Reply = () => ({ status: 200 }),
+  options: { port?: number } = {},
 ): Promise<Destination> {
   const arrivals: Arrival[] = [];
   const waiters = new Set<() => void>();
@@ -71,7 +73,7 @@ export async function startDestination(
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   // A real destination has been running for a while; a fresh server answers its first requests
   // tens of milliseconds late, which would show up as arrival jitter that is not the worker's.
