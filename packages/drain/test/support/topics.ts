@@ -1,4 +1,4 @@
-import { ensureTopics } from '@kafka-throttle/common';
+import { ensureTopics, retryWithBackoff, systemClock } from '@kafka-throttle/common';
 import type { Admin } from 'kafkajs';
 
 /** A request topic and its dead-letter topic, both with `partitions` partitions. */
@@ -8,10 +8,15 @@ export async function createTopicPair(
   partitions: number,
 ): Promise<{ topic: string; dlq: string }> {
   const dlq = `${topic}.dlq`;
-  await ensureTopics(admin, [
-    { topic, numPartitions: partitions, replicationFactor: 1 },
-    { topic: dlq, numPartitions: 1, replicationFactor: 1 },
-  ]);
+  // A busy broker may answer that it does not host a partition it has just created: ask again.
+  await retryWithBackoff(
+    () =>
+      ensureTopics(admin, [
+        { topic, numPartitions: partitions, replicationFactor: 1 },
+        { topic: dlq, numPartitions: 1, replicationFactor: 1 },
+      ]),
+    { clock: systemClock, initialMs: 200, maxMs: 2000, maxAttempts: 10 },
+  );
   return { topic, dlq };
 }
 

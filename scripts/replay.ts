@@ -1,0 +1,58 @@
+import { logLevel } from 'kafkajs';
+import { createKafkaClient, createLogger, loadConfigOrExit } from '../packages/common/src/index.ts';
+import { ArgumentError, parseReplayArgs, USAGE } from './replay/args.ts';
+import { MissingTopicError, runReplay } from './replay/run.ts';
+
+/**
+ * `pnpm replay`: moves dead letters back into the request topic (same id, same bytes, a replay
+ * count header). Exit 0 when done, 2 for a bad argument or a missing topic (nothing moved).
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parseReplayArgs>;
+  try {
+    args = parseReplayArgs(argv);
+  } catch (error) {
+    if (!(error instanceof ArgumentError)) throw error;
+    process.stderr.write(`replay: ${error.message}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfigOrExit({ env: process.env, args: [] });
+  const logger = createLogger({ level: config.log.level, name: 'replay' });
+  const kafka = createKafkaClient({
+    kafka: config.kafka,
+    role: 'replay',
+    logger,
+    overrides: { logLevel: logLevel.WARN },
+  });
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  try {
+    const summary = await runReplay({
+      kafka,
+      topic: args.topic ?? config.kafka.topic,
+      dlqTopic: args.dlqTopic ?? config.dlq.topic,
+      filters: args.filters,
+      dryRun: args.dryRun,
+      logger,
+      report: (line) => process.stdout.write(`${line}\n`),
+      signal: stop.signal,
+    });
+    process.stderr.write(
+      `replay: ${args.dryRun ? 'would move' : 'moved'} ${summary.moved}, left ${summary.filtered} (filter), skipped ${summary.malformed} (not drain's); progress group ${summary.group}\n`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof MissingTopicError) {
+      process.stderr.write(`replay: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
