@@ -21,7 +21,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = loadConfigOrExit({ env: process.env, args: [] });
-  const logger = createLogger({ level: config.log.level, name: 'replay' });
+  // Logs (warnings) on stderr: stdout is the list of what moved, for a pipe.
+  const logger = createLogger({
+    level: config.log.level,
+    name: 'replay',
+    destination: process.stderr,
+  });
   const kafka = createKafkaClient({
     kafka: config.kafka,
     role: 'replay',

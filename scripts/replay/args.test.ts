@@ -10,7 +10,7 @@ describe('replay arguments', () => {
       '--from',
       '2026-12-01T10:00:00Z',
       '--to',
-      '1764590400000',
+      '1796122800000',
       '--id',
       'a',
       '--id',
@@ -20,7 +20,7 @@ describe('replay arguments', () => {
     expect(args.filters).toEqual({
       reasons: ['status', 'error', 'attempts-exhausted'],
       from: Date.parse('2026-12-01T10:00:00Z'),
-      to: 1764590400000,
+      to: 1796122800000,
       ids: ['a', 'b'],
     });
     expect(args.dryRun).toBe(true);

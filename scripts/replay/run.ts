@@ -1,4 +1,4 @@
-import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import { type Kafka, type KafkaMessage, type Message, Partitioners } from 'kafkajs';
 import type { Logger } from '../../packages/common/src/index.ts';
 import type { ReplayFilters } from './args.ts';
 import { type DeadLetterInfo, progressGroup, select } from './select.ts';
@@ -71,7 +71,11 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplaySummar
   );
   if (pending.size === 0 || options.signal?.aborted) return summary;
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
   await Promise.all([producer.connect(), consumer.connect()]);
   try {
