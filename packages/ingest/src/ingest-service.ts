@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
-import { createApp } from './app.ts';
-import { createHttpServer } from './http-server.ts';
+import { createApp } from './http/app.ts';
+import { createHttpServer } from './http/http-server.ts';
+import { createRequestTracker } from './http/request-tracker.ts';
+import { createProduceBatcher } from './kafka/produce-batcher.ts';
+import { createKafkaProducer } from './kafka/producer.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
-import { createProduceBatcher } from './produce-batcher.ts';
-import { createKafkaProducer } from './producer.ts';
 import { createReadiness } from './readiness.ts';
-import { createRequestTracker } from './request-tracker.ts';
 
 export interface IngestServiceDeps {
   config: Pick<Config, 'kafka' | 'ingest' | 'dlq'>;

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, systemClock } from '@kafka-throttle/common';
-import { createApp } from '../../src/app.ts';
-import { createHttpServer } from '../../src/http-server.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createHttpServer } from '../../src/http/http-server.ts';
+import { createProduceBatcher } from '../../src/kafka/produce-batcher.ts';
 import { createIngestMetrics, type IngestMetrics } from '../../src/metrics.ts';
-import { createProduceBatcher } from '../../src/produce-batcher.ts';
 import type { ReadinessStatus } from '../../src/readiness.ts';
 import { FakePort } from './fake-port.ts';
 

@@ -1,5 +1,5 @@
 import type { Envelope } from '@kafka-throttle/common';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 
 /** Longest `Idempotency-Key` / `X-Throttle-Key` taken; both travel in every record. */
 export const MAX_KEY_LENGTH = 256;

@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
 import type { Message } from 'kafkajs';
-import { IngestError, kafkaUnavailable } from './errors.ts';
-import type { IngestMetrics } from './metrics.ts';
+import { IngestError, kafkaUnavailable } from '../errors.ts';
+import type { IngestMetrics } from '../metrics.ts';
 
 /** Where Kafka put a record. Offsets are strings: they are 64-bit. */
 export interface Placement {
@@ -47,8 +47,6 @@ export interface ProduceBatcher {
   flush(): Promise<void>;
   /** Like flush, and refuses records from now on. */
   close(): Promise<void>;
-  /** Records queued or in flight. */
-  readonly pending: number;
 }
 
 type EntryState = 'queued' | 'sent' | 'settled';
@@ -90,7 +88,6 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   const queue: Entry[] = [];
   let queuedBytes = 0;
   let inFlight = 0; // 0 or 1
-  let inFlightRecords = 0;
   let lingerToken = 0;
   let lingering = false;
   let flushing = false;
@@ -161,7 +158,6 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
       bytes += entry.bytes;
     }
     inFlight++;
-    inFlightRecords += entries.length;
     metrics?.batchSize.observe(entries.length);
     metrics?.batchBytes.observe(bytes);
 
@@ -183,7 +179,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
           log.info({ failedBatches: failedSinceLastAck }, 'Kafka acknowledges records again');
           failedSinceLastAck = 0;
         }
-        finished(entries.length);
+        finished();
       },
       (error: unknown) => {
         batch.done = true;
@@ -200,14 +196,13 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
             ? error
             : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
         for (const entry of entries) settle(entry, undefined, failure);
-        finished(entries.length);
+        finished();
       },
     );
   }
 
-  function finished(records: number): void {
+  function finished(): void {
     inFlight--;
-    inFlightRecords -= records;
     advanceDeadlineHead();
     // Records that queued up meanwhile have waited long enough: send them at once.
     if (queue.length > 0) dispatch();
@@ -313,9 +308,6 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
       closed = true;
       await flush();
       lifetime.abort(GAVE_UP);
-    },
-    get pending() {
-      return queue.length + inFlightRecords;
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
 import type { Kafka, Message, Producer, RecordMetadata, RetryOptions } from 'kafkajs';
-import { IngestError, kafkaUnavailable } from './errors.ts';
-import type { IngestMetrics } from './metrics.ts';
+import { IngestError, kafkaUnavailable } from '../errors.ts';
+import type { IngestMetrics } from '../metrics.ts';
 import { type BatchPartitioner, createBatchPartitioner } from './partitioner.ts';
 import type { Placement, ProducePort } from './produce-batcher.ts';
 

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, type Logger, toKafkaMessage } from '@kafka-throttle/common';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
+import { IngestError, kafkaUnavailable, toIngestError } from '../errors.ts';
+import type { ProduceBatcher } from '../kafka/produce-batcher.ts';
+import type { IngestMetrics } from '../metrics.ts';
+import type { Readiness } from '../readiness.ts';
 import { readBody } from './body-reader.ts';
 import { isJsonContentType } from './content-type.ts';
-import { IngestError, kafkaUnavailable, toIngestError } from './errors.ts';
 import { MAX_JSON_DEPTH, validateJson } from './json-validation.ts';
-import type { IngestMetrics } from './metrics.ts';
-import type { ProduceBatcher } from './produce-batcher.ts';
-import type { Readiness } from './readiness.ts';
 import { toEnvelope } from './request-envelope.ts';
 import { createRequestTracker, type RequestTracker } from './request-tracker.ts';
 
@@ -34,7 +34,7 @@ const EMPTY = Buffer.alloc(0);
 const RECORD_OVERHEAD_BYTES = 80;
 
 /**
- * The ingest HTTP API (see design.md): `POST /` answers 202 once Kafka acknowledged the record,
+ * The ingest HTTP API (the README's "Sending requests" lists every answer): `POST /` answers 202 once Kafka acknowledged the record,
  * a JSON error otherwise; `/healthz`, `/readyz` and `/metrics` for operators.
  */
 export function createApp(deps: AppDeps): Koa {

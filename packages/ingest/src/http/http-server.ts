@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server, STATUS_CODES } from 'n
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kafka-throttle/common';
-import { errorBody, type IngestErrorCode } from './errors.ts';
+import { errorBody, type IngestErrorCode } from '../errors.ts';
 
 /**
  * Largest request head (request line and headers) accepted; bigger gets 431. The same as Node's

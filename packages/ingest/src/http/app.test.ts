@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AppServer, startAppServer } from '../test/support/app-server.ts';
-import { RawClient } from '../test/support/raw-http.ts';
+import { type AppServer, startAppServer } from '../../test/support/app-server.ts';
+import { RawClient } from '../../test/support/raw-http.ts';
 import { MAX_HEADER_BYTES } from './http-server.ts';
 import { MAX_JSON_DEPTH } from './json-validation.ts';
 
