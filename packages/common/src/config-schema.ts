@@ -139,6 +139,32 @@ export const configSchema = {
     'INGEST_MAX_BATCH_BYTES',
     1_000_000,
   ),
+  'ingest.headersTimeout': duration(
+    'longest time to receive a request line and headers (slower clients get 408)',
+    'INGEST_HEADERS_TIMEOUT',
+    '10s',
+  ),
+  'ingest.requestTimeout': duration(
+    'longest time to receive a whole request, headers and body (slower clients get 408)',
+    'INGEST_REQUEST_TIMEOUT',
+    '30s',
+  ),
+  'ingest.maxConnections': positiveInt(
+    'most client connections open at once; the next gets 503 too_many_connections',
+    'INGEST_MAX_CONNECTIONS',
+    4096,
+  ),
+  'ingest.idempotencyWindow': duration(
+    'how long an Idempotency-Key is remembered with its body: the same key with another body gets 409 (0 = not checked)',
+    'INGEST_IDEMPOTENCY_WINDOW',
+    '10m',
+    0,
+  ),
+  'ingest.idempotencyMaxKeys': positiveInt(
+    'most Idempotency-Keys remembered per ingest process; the oldest are forgotten first',
+    'INGEST_IDEMPOTENCY_MAX_KEYS',
+    50_000,
+  ),
   'drain.group': text('consumer group id', 'DRAIN_GROUP', 'throttle-drain'),
   'drain.host': text(
     'address the drain health and metrics server listens on',

@@ -25,6 +25,11 @@ export interface Config {
     linger: number;
     maxBatchMessages: number;
     maxBatchBytes: number;
+    headersTimeout: number;
+    requestTimeout: number;
+    maxConnections: number;
+    idempotencyWindow: number;
+    idempotencyMaxKeys: number;
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
@@ -127,6 +132,11 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       linger: get('ingest.linger') as number,
       maxBatchMessages: get('ingest.maxBatchMessages') as number,
       maxBatchBytes: get('ingest.maxBatchBytes') as number,
+      headersTimeout: get('ingest.headersTimeout') as number,
+      requestTimeout: get('ingest.requestTimeout') as number,
+      maxConnections: get('ingest.maxConnections') as number,
+      idempotencyWindow: get('ingest.idempotencyWindow') as number,
+      idempotencyMaxKeys: get('ingest.idempotencyMaxKeys') as number,
     },
     drain: {
       group: get('drain.group') as string,
@@ -174,6 +184,11 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
   if (config.rate.margin >= config.rate.period) {
     problems.push(
       `rate.margin: must be shorter than rate.period (${config.rate.period}ms), got ${config.rate.margin}`,
+    );
+  }
+  if (config.ingest.headersTimeout > config.ingest.requestTimeout) {
+    problems.push(
+      `ingest.headersTimeout: must not exceed ingest.requestTimeout (${config.ingest.requestTimeout}ms), got ${config.ingest.headersTimeout}`,
     );
   }
   if (config.sink.backoffMax < config.sink.backoffBase) {

@@ -11,14 +11,18 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
+  idempotency_conflict: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
+  expectation_failed: 417,
   headers_too_large: 431,
   client_closed: 499,
   internal_error: 500,
   not_implemented: 501,
   kafka_unavailable: 503,
   shutting_down: 503,
+  too_many_connections: 503,
+  loop_detected: 508,
 } as const;
 
 export type IngestErrorCode = keyof typeof ERROR_STATUS;

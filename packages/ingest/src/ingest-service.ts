@@ -77,6 +77,11 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
   });
   const server = createHttpServer(app.callback(), {
     logger,
+    limits: {
+      headersTimeout: settings.headersTimeout,
+      requestTimeout: settings.requestTimeout,
+      maxConnections: settings.maxConnections,
+    },
     onRefused: (status) => metrics.httpRequests.inc({ route: 'other', method: '', status }),
   });
 

@@ -100,6 +100,10 @@ export function createApp(deps: AppDeps): Koa {
     try {
       await next();
       if (ctx.body == null && ctx.status >= 400) throw routingError(ctx);
+      // The router answers OPTIONS with 200 and an empty text body; nothing is the right body.
+      if (ctx.method === 'OPTIONS' && ctx.status === 200 && ctx.response.get('Allow')) {
+        ctx.status = 204;
+      }
     } catch (error) {
       answerError(ctx, toIngestError(error));
     } finally {

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, systemClock } from '@kafka-throttle/common';
+import { createLogger, type HttpLimits, systemClock } from '@kafka-throttle/common';
 import { createApp } from '../../src/http/app.ts';
 import { createHttpServer } from '../../src/http/http-server.ts';
 import { createProduceBatcher } from '../../src/kafka/produce-batcher.ts';
@@ -25,6 +25,7 @@ export interface AppServerOptions {
   maxBatchMessages?: number;
   newId?: () => string;
   now?: () => number;
+  limits?: Partial<HttpLimits>;
 }
 
 /** The real app, HTTP server and batcher on a free port, with a fake producer behind them. */
@@ -63,6 +64,12 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
   });
   const server: Server = createHttpServer(app.callback(), {
     logger,
+    limits: {
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      maxConnections: 1000,
+      ...options.limits,
+    },
     onRefused: (status) => metrics.httpRequests.inc({ route: 'other', method: '', status }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
