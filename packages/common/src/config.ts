@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
-import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
+import { type ConfigKey, configSchema, type KeySpec, TOPIC } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 
 export type SinkType = 'log' | 'http';
@@ -57,6 +57,7 @@ export interface LoadConfigOptions {
 export const defaultConfigDir = fileURLToPath(new URL('../../../config/', import.meta.url));
 
 const FORMAT_PREFIX = 'kafka-throttle:';
+const NODE_ENV_NAME = /^[A-Za-z0-9_-]+$/;
 let formatsRegistered = false;
 
 /**
@@ -103,6 +104,12 @@ function configFiles(
 ): { path: string; label: string; required: boolean }[] {
   const files = [{ path: join(configDir, 'default.json'), label: 'config', required: false }];
   if (env.NODE_ENV) {
+    // A name, not a path: NODE_ENV=../../x must not load a file outside the config folder.
+    if (!NODE_ENV_NAME.test(env.NODE_ENV)) {
+      throw new ConfigError([
+        `NODE_ENV: must be a name of letters, digits, "-" or "_" (a file in config/), got ${JSON.stringify(env.NODE_ENV)}`,
+      ]);
+    }
     files.push({
       path: join(configDir, `${env.NODE_ENV}.json`),
       label: 'config',
@@ -174,6 +181,11 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
   if (config.sink.type === 'http' && config.sink.url === undefined) {
     problems.push(
       `sink.url: must be ${configSchema['sink.url'].expected} when sink.type is "http", got nothing`,
+    );
+  }
+  if (get('dlq.topic') === null && !TOPIC.test(config.dlq.topic)) {
+    problems.push(
+      `kafka.topic: must leave room for its dead-letter topic "${config.dlq.topic}" (at most 249 characters), got ${JSON.stringify(config.kafka.topic)}`,
     );
   }
   if (config.dlq.topic === config.kafka.topic) {
