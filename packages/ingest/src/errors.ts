@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_implemented: 501,
   kafka_unavailable: 503,
+  not_ready: 503,
   shutting_down: 503,
   too_many_connections: 503,
   loop_detected: 508,

@@ -373,7 +373,11 @@ describe('operations endpoints', () => {
     server.readiness.state = { ready: false, reason: 'Kafka is unreachable' };
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'not_ready', reason: 'Kafka is unreachable' });
+    expect(await response.json()).toEqual({
+      status: 'not_ready',
+      reason: 'Kafka is unreachable',
+      error: { code: 'not_ready', message: 'Kafka is unreachable' },
+    });
     server.readiness.state = { ready: true };
     server.stopping.value = true;
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);

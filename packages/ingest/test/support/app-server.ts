@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type HttpLimits, systemClock } from '@kafka-throttle/common';
 import { createApp } from '../../src/http/app.ts';
 import { createHttpServer } from '../../src/http/http-server.ts';
+import { createIdempotencyGuard } from '../../src/http/idempotency-guard.ts';
 import { createProduceBatcher } from '../../src/kafka/produce-batcher.ts';
 import { createIngestMetrics, type IngestMetrics } from '../../src/metrics.ts';
 import type { ReadinessStatus } from '../../src/readiness.ts';
@@ -26,6 +27,8 @@ export interface AppServerOptions {
   newId?: () => string;
   now?: () => number;
   limits?: Partial<HttpLimits>;
+  /** Remember Idempotency-Keys this long (0, the default here: unchecked). */
+  idempotencyWindow?: number;
 }
 
 /** The real app, HTTP server and batcher on a free port, with a fake producer behind them. */
@@ -40,7 +43,7 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
     logger,
     linger: options.linger ?? 2,
     maxMessages: options.maxBatchMessages ?? 500,
-    maxBytes: 1_000_000,
+    maxBytes: () => 1_000_000,
     ackTimeout: options.ackTimeout ?? 2000,
     metrics,
   });
@@ -60,6 +63,11 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
     clock,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
     isStopping: () => stopping.value,
+    idempotency: createIdempotencyGuard({
+      clock,
+      window: options.idempotencyWindow ?? 0,
+      maxKeys: 1000,
+    }),
     ...(options.newId ? { newId: options.newId } : {}),
   });
   const server: Server = createHttpServer(app.callback(), {
