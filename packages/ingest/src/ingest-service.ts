@@ -3,9 +3,11 @@ import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-t
 import type { Kafka } from 'kafkajs';
 import { createApp } from './http/app.ts';
 import { createHttpServer } from './http/http-server.ts';
+import { createIdempotencyGuard } from './http/idempotency-guard.ts';
 import { createRequestTracker } from './http/request-tracker.ts';
 import { createProduceBatcher } from './kafka/produce-batcher.ts';
 import { createKafkaProducer } from './kafka/producer.ts';
+import { createRecordSizeLimit } from './kafka/record-size-limit.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { createReadiness } from './readiness.ts';
 
@@ -47,13 +49,18 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     clock,
     metrics,
   });
+  const recordSize = createRecordSizeLimit({
+    topic: config.kafka.topic,
+    maxBodyBytes: settings.maxBodyBytes,
+    logger,
+  });
   const batcher = createProduceBatcher({
     port: producer,
     clock,
     logger,
     linger: settings.linger,
     maxMessages: settings.maxBatchMessages,
-    maxBytes: settings.maxBatchBytes,
+    maxBytes: () => Math.min(settings.maxBatchBytes, recordSize.maxRecordBytes),
     ackTimeout: settings.ackTimeout,
     metrics,
   });
@@ -63,6 +70,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     producer,
     clock,
     logger,
+    onTopicsReady: (admin) => recordSize.learn(admin),
   });
   const tracker = createRequestTracker();
   const app = createApp({
@@ -74,6 +82,12 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     maxBodyBytes: settings.maxBodyBytes,
     isStopping: () => stopping,
     tracker,
+    recordSize,
+    idempotency: createIdempotencyGuard({
+      clock,
+      window: settings.idempotencyWindow,
+      maxKeys: settings.idempotencyMaxKeys,
+    }),
   });
   const server = createHttpServer(app.callback(), {
     logger,

@@ -19,7 +19,7 @@ function setup(overrides: { linger?: number; maxMessages?: number; maxBytes?: nu
     logger,
     linger: overrides.linger ?? 5,
     maxMessages: overrides.maxMessages ?? 100,
-    maxBytes: overrides.maxBytes ?? 1_000_000,
+    maxBytes: () => overrides.maxBytes ?? 1_000_000,
     ackTimeout: 1000,
     metrics,
   });

@@ -27,7 +27,8 @@ export interface ProduceBatcherOptions {
   /** How long a batch waits for more records once the first arrived (0: send at once). */
   linger: number;
   maxMessages: number;
-  maxBytes: number;
+  /** Most bytes per produce request; read for each batch, as Kafka's limit is learnt later. */
+  maxBytes: () => number;
   /** Longest a caller waits for its ack; it then gets `kafka_unavailable`. */
   ackTimeout: number;
   metrics?: Pick<IngestMetrics, 'ackLatency' | 'batchSize' | 'batchBytes' | 'produceFailures'>;
@@ -126,7 +127,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
 
   function schedule(): void {
     if (inFlight > 0 || queue.length === 0) return;
-    if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
+    if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes()) {
       dispatch();
       return;
     }
@@ -191,8 +192,10 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
         } else {
           log.debug(fields, 'produce request failed; its records are answered 503');
         }
+        // Too large is the record's own fault only when it went alone; records that merely
+        // shared its request are worth retrying.
         const failure =
-          error instanceof IngestError
+          error instanceof IngestError && (error.code !== 'body_too_large' || entries.length === 1)
             ? error
             : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
         for (const entry of entries) settle(entry, undefined, failure);
@@ -213,9 +216,10 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   function take(): Entry[] {
     let count = 0;
     let bytes = 0;
+    const limit = maxBytes();
     while (count < queue.length && count < maxMessages) {
       const next = (queue[count] as Entry).bytes;
-      if (count > 0 && bytes + next > maxBytes) break;
+      if (count > 0 && bytes + next > limit) break;
       bytes += next;
       count++;
     }
