@@ -74,3 +74,12 @@ export function toIngestError(error: unknown): IngestError {
 export function kafkaUnavailable(message: string, cause?: unknown): IngestError {
   return new IngestError('kafka_unavailable', message, { cause });
 }
+
+/** A failed produce request's answer: too large is a record's own fault only when it went alone. */
+export function produceFailure(error: unknown, records: number): IngestError {
+  if (error instanceof IngestError && (error.code !== 'body_too_large' || records === 1)) {
+    return error;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return kafkaUnavailable(`Kafka did not take the record: ${reason}`, error);
+}

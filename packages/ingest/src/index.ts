@@ -16,12 +16,8 @@ export {
   type IngestServiceDeps,
 } from './ingest-service.ts';
 export { type BatchPartitioner, createBatchPartitioner } from './kafka/partitioner.ts';
-export {
-  createProduceBatcher,
-  type Placement,
-  type ProduceBatcher,
-  type ProducePort,
-} from './kafka/produce-batcher.ts';
+export { createProduceBatcher, type ProduceBatcher } from './kafka/produce-batcher.ts';
+export type { Placement, ProducePort } from './kafka/produce-port.ts';
 export { createKafkaProducer, type KafkaProducer } from './kafka/producer.ts';
 export { createIngestKafkaClient } from './kafka-client.ts';
 export { createIngestMetrics, type IngestMetrics } from './metrics.ts';

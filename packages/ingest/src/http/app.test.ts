@@ -17,6 +17,7 @@ afterAll(() => server.close());
 afterEach(() => {
   server.producer.behaviour = 'ack';
   server.producer.batches.length = 0;
+  server.producer.abortedSends.length = 0;
   server.readiness.topicsReady = true;
   server.readiness.state = { ready: true };
   server.stopping.value = false;

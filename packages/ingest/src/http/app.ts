@@ -3,7 +3,8 @@ import { type Clock, type Logger, toKafkaMessage } from '@kafka-throttle/common'
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import { errorBody, IngestError, kafkaUnavailable, toIngestError } from '../errors.ts';
-import type { Placement, ProduceBatcher } from '../kafka/produce-batcher.ts';
+import type { ProduceBatcher } from '../kafka/produce-batcher.ts';
+import type { Placement } from '../kafka/produce-port.ts';
 import type { RecordSizeLimit } from '../kafka/record-size-limit.ts';
 import type { IngestMetrics } from '../metrics.ts';
 import type { Readiness } from '../readiness.ts';

@@ -5,7 +5,8 @@ import { FakePort } from '../../test/support/fake-port.ts';
 import { ManualClock, settle } from '../../test/support/manual-clock.ts';
 import type { IngestError } from '../errors.ts';
 import { createIngestMetrics } from '../metrics.ts';
-import { createProduceBatcher, type Placement, type ProduceBatcher } from './produce-batcher.ts';
+import { createProduceBatcher, type ProduceBatcher } from './produce-batcher.ts';
+import type { Placement } from './produce-port.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 

@@ -1,24 +1,8 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
 import type { Message } from 'kafkajs';
-import { IngestError, kafkaUnavailable } from '../errors.ts';
+import { IngestError, kafkaUnavailable, produceFailure } from '../errors.ts';
 import type { IngestMetrics } from '../metrics.ts';
-
-/** Where Kafka put a record. Offsets are strings: they are 64-bit. */
-export interface Placement {
-  partition: number;
-  offset: string;
-}
-
-/** What the batcher needs from a Kafka producer; tests fake it. */
-export interface ProducePort {
-  /**
-   * Sends `messages` in one produce request, acknowledged by all in-sync replicas, and resolves
-   * with each message's placement in the same order. Rejects unless Kafka took every message.
-   * Aborting `signal` gives up waiting (rejecting); the records may still land later.
-   * The batcher never makes a call before the previous one settled.
-   */
-  send(messages: Message[], signal: AbortSignal): Promise<Placement[]>;
-}
+import type { Placement, ProducePort } from './produce-port.ts';
 
 export interface ProduceBatcherOptions {
   port: ProducePort;
@@ -50,14 +34,12 @@ export interface ProduceBatcher {
   close(): Promise<void>;
 }
 
-type EntryState = 'queued' | 'sent' | 'settled';
-
 interface Entry {
   message: Message | undefined;
   bytes: number;
   submittedAt: number;
   deadline: number;
-  state: EntryState;
+  state: 'queued' | 'sent' | 'settled';
   batch: Batch | undefined;
   resolve: (placement: Placement) => void;
   reject: (error: IngestError) => void;
@@ -192,12 +174,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
         } else {
           log.debug(fields, 'produce request failed; its records are answered 503');
         }
-        // Too large is the record's own fault only when it went alone; records that merely
-        // shared its request are worth retrying.
-        const failure =
-          error instanceof IngestError && (error.code !== 'body_too_large' || entries.length === 1)
-            ? error
-            : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
+        const failure = produceFailure(error, entries.length);
         for (const entry of entries) settle(entry, undefined, failure);
         finished();
       },
@@ -314,8 +291,4 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
       lifetime.abort(GAVE_UP);
     },
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

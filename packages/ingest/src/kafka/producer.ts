@@ -3,7 +3,7 @@ import type { Kafka, Message, Producer, RecordMetadata, RetryOptions } from 'kaf
 import { IngestError, kafkaUnavailable } from '../errors.ts';
 import type { IngestMetrics } from '../metrics.ts';
 import { type BatchPartitioner, createBatchPartitioner } from './partitioner.ts';
-import type { Placement, ProducePort } from './produce-batcher.ts';
+import type { Placement, ProducePort } from './produce-port.ts';
 
 export interface KafkaProducerOptions {
   kafka: Kafka;

@@ -1,6 +1,8 @@
 import type { Logger } from '@kafka-throttle/common';
-import type { Admin } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
+
+// kafkajs' enum value for a topic; the enum itself is not importable from ESM (kafkajs is CJS).
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /**
  * Room kept in Kafka's limit for the record batch header (61 bytes) and whatever our estimate of
@@ -36,9 +38,7 @@ export function createRecordSizeLimit(options: {
     async learn(admin) {
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: [
-          { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] },
-        ],
+        resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['max.message.bytes'] }],
       });
       const entry = resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
       const kafkaMax = Number(entry?.configValue);
