@@ -70,7 +70,11 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     producer,
     clock,
     logger,
-    onTopicsReady: (admin) => recordSize.learn(admin),
+    // Not knowing Kafka's size limit is no reason to refuse records: it is learnt next time.
+    onTopicsReady: (admin) =>
+      recordSize.learn(admin).catch((error: unknown) => {
+        logger.warn({ err: error }, "could not read the topic's max.message.bytes");
+      }),
   });
   const tracker = createRequestTracker();
   const app = createApp({
