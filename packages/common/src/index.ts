@@ -27,3 +27,4 @@ export {
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
+export { signingKey, urlCredentials } from './sink-auth.ts';
