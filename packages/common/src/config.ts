@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { type ConfigKey, configSchema, type KeySpec, TOPIC } from './config-schema.ts';
-import { ConfigError } from './errors.ts';
+import { CommonError, ConfigError } from './errors.ts';
+import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,12 +31,17 @@ export interface Config {
     maxConnections: number;
     idempotencyWindow: number;
     idempotencyMaxKeys: number;
+    shutdownTimeout: number;
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
   sink: {
     type: SinkType;
     url: string | undefined;
+    /** Sent with every delivery; validated, sensitive. */
+    headers: Readonly<Record<string, string>>;
+    /** `whsec_…` secrets; every attempt is signed with each. Empty: unsigned. */
+    signingSecret: readonly string[];
     timeout: number;
     maxAttempts: number;
     backoffBase: number;
@@ -144,6 +150,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       maxConnections: get('ingest.maxConnections') as number,
       idempotencyWindow: get('ingest.idempotencyWindow') as number,
       idempotencyMaxKeys: get('ingest.idempotencyMaxKeys') as number,
+      shutdownTimeout: get('ingest.shutdownTimeout') as number,
     },
     drain: {
       group: get('drain.group') as string,
@@ -160,6 +167,8 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
     sink: {
       type: get('sink.type') as SinkType,
       url: (get('sink.url') as string | null) ?? undefined,
+      headers: get('sink.headers') as Record<string, string>,
+      signingSecret: splitSigningSecrets(get('sink.signingSecret')),
       timeout: get('sink.timeout') as number,
       maxAttempts: get('sink.maxAttempts') as number,
       backoffBase: get('sink.backoffBase') as number,
@@ -188,6 +197,7 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
       `kafka.topic: must leave room for its dead-letter topic "${config.dlq.topic}" (at most 249 characters), got ${JSON.stringify(config.kafka.topic)}`,
     );
   }
+  problems.push(...sinkAuthProblems(config.sink));
   if (config.dlq.topic === config.kafka.topic) {
     problems.push(
       `dlq.topic: must differ from kafka.topic, got ${JSON.stringify(config.dlq.topic)}`,
@@ -223,6 +233,7 @@ function convictSchema(): convict.Schema<Record<string, unknown>> {
       env: spec.env,
       arg: key,
       nullable: spec.default === null,
+      sensitive: spec.sensitive === true,
     };
   }
   return schema as convict.Schema<Record<string, unknown>>;
@@ -239,11 +250,19 @@ function registerFormats(): void {
         typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
       validate: (value: unknown) => {
         if (!spec.valid(value)) {
-          throw new Error(`must be ${spec.expected}, got ${JSON.stringify(value)}`);
+          throw new CommonError(
+            'invalid_config',
+            `must be ${spec.expected}, got ${shown(spec, value)}`,
+          );
         }
       },
     });
   }
+}
+
+function shown(spec: KeySpec, value: unknown): string {
+  if (spec.sensitive) return 'a value not shown (sensitive)';
+  return spec.shown ? spec.shown(value) : JSON.stringify(value);
 }
 
 const KNOWN_ARGS = new Set<string>(Object.keys(configSchema));
