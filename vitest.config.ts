@@ -27,6 +27,7 @@ export default defineConfig({
             'packages/*/src/**/*.test.ts',
             'packages/*/test/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'test-support/**/*.test.ts',
             'e2e/**/*.test.ts',
           ],
           exclude: ['**/node_modules/**', ...timing],

@@ -1,8 +1,8 @@
 import type { Clock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
 import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
+import type { Permit, RateLimiter } from './pacing/rate-limiter.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
-import type { Permit, RateLimiter } from './rate-limiter.ts';
 
 /** Time that moves only when the test says so; sleepers wake in time order. */
 function manualClock(start: number) {

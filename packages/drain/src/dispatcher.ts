@@ -1,6 +1,6 @@
 import type { Clock } from '@kafka-throttle/common';
+import type { RateLimiter } from './pacing/rate-limiter.ts';
 import type { NextPick, PartitionQueues } from './partition-queues.ts';
-import type { RateLimiter } from './rate-limiter.ts';
 
 export type ReadyPick = Extract<NextPick, { kind: 'ready' }>;
 

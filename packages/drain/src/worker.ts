@@ -7,8 +7,8 @@ import { type ConsumerTuning, createKafkaSource, defaultConsumerTuning } from '.
 import { createDrainMetrics } from './metrics.ts';
 import { monotonicClock } from './monotonic-clock.ts';
 import { createOffsetCommitter } from './offset-committer.ts';
+import { createRateLimiter } from './pacing/rate-limiter.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
-import { createRateLimiter } from './rate-limiter.ts';
 import { createRetryPolicy } from './retry-policy.ts';
 import { createHealthServer } from './server.ts';
 import type { PreparedAttempt, Sink, SinkOutcome } from './sinks/sink.ts';

@@ -1,8 +1,8 @@
 import type { Clock } from '@kafka-throttle/common';
 import { ThrottleError } from '@kafka-throttle/common';
-import { createLaneHeap } from './pacing/lane-heap.ts';
-import { createLaneMap, type LaneMap } from './pacing/lane-map.ts';
-import { createSchedule, type Schedule } from './pacing/schedule.ts';
+import { createLaneHeap } from './lane-heap.ts';
+import { createLaneMap, type LaneMap } from './lane-map.ts';
+import { createSchedule } from './schedule.ts';
 
 export interface RateLimiterOptions {
   /** N for the whole group. */
@@ -31,8 +31,6 @@ export interface RateLimiter {
   tryAcquire(): Permit;
   /** This worker's current share, in deliveries per period (fractional), for metrics. */
   share(): number;
-  /** The grid this limiter paces on (margins, epochs, windows), for logs and tests. */
-  readonly schedule: Schedule;
 }
 
 const GRANTED: Permit = Object.freeze({ granted: true });
@@ -125,8 +123,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
 
   return {
-    schedule,
-
     assign(partitions, totalPartitions) {
       const now = clock.now();
       fixedLanes.clear();
