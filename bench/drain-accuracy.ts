@@ -1,4 +1,5 @@
-import type { Admin, Kafka } from 'kafkajs';
+import { retryWithBackoff, systemClock } from '@kafka-throttle/common';
+import type { Admin, Kafka, Message } from 'kafkajs';
 import { maxInWindow } from '../test-support/window-check.ts';
 import type { CountingDestination } from './drain-destination.ts';
 import { spawnDrainWorker, type WorkerChild } from './drain-workers.ts';
@@ -59,7 +60,8 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
       { topic, numPartitions: c.partitions, replicationFactor: 1 },
       { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
     ],
-    waitForLeaders: true,
+    // The sends below retry until the partitions have leaders: a loaded broker takes a while.
+    waitForLeaders: false,
   });
   // Enough for the whole run at the full rate, plus joining and warming up.
   const backlog = Math.ceil(c.rate * (c.seconds + 12) * 1.2) + 200;
@@ -180,7 +182,7 @@ async function produce(
   try {
     const batch = 2000;
     for (let start = 0; start < count; start += batch) {
-      const messages = [];
+      const messages: Message[] = [];
       for (let i = start; i < Math.min(count, start + batch); i++) {
         messages.push({
           partition: i % partitions,
@@ -192,7 +194,13 @@ async function produce(
           },
         });
       }
-      await producer.send({ topic, acks: -1, messages });
+      // A loaded broker may not serve a just-created topic's partitions for a moment.
+      await retryWithBackoff(() => producer.send({ topic, acks: -1, messages }), {
+        clock: systemClock,
+        initialMs: 200,
+        maxMs: 2000,
+        maxAttempts: 20,
+      });
     }
   } finally {
     await producer.disconnect();

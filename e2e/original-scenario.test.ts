@@ -18,9 +18,6 @@ describe('the original scenario, end to end', () => {
       DRAIN_GROUP: uniqueName('e2e-original-group'),
       RATE_MESSAGES: '5',
       RATE_PERIOD: '500ms',
-      // Arrival jitter on a loaded 2-core machine exceeds the limiter's own margin (5 ms at
-      // 500 ms); the documented knob trades 3% of the rate for it. Checks use the 500 ms period.
-      RATE_MARGIN: '15ms',
       SINK: 'http',
       SINK_URL: destination.url,
     };

@@ -24,9 +24,6 @@ describe('three drain workers started and stopped one by one during a backlog', 
       DRAIN_GROUP: uniqueName('e2e-scaling-group'),
       RATE_MESSAGES: String(RATE_MESSAGES),
       RATE_PERIOD: `${RATE_PERIOD_MS}ms`,
-      // Several processes share two cores; the documented margin absorbs their scheduling
-      // delays (3% of the rate). The check below is against the configured period.
-      RATE_MARGIN: '30ms',
       SINK: 'http',
       SINK_URL: destination.url,
     };
