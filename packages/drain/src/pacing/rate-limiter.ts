@@ -1,3 +1,9 @@
+// The one invariant this limiter rests on: the group's rate is N lanes, and any two consecutive
+// uses of one lane, by whichever worker, are at least period + δ apart. A window of one period
+// then holds at most one use of each lane, so at most N starts across the group. Everything
+// below (the slot grids, rotation epochs, the hand-over gap, the wait after `assign`) exists
+// only to keep that true while workers never talk to each other. The guard that carries it from
+// starts to arrivals at the destination is added to the period by the caller (`rate.margin`).
 import type { Clock } from '@kafka-throttle/common';
 import { ThrottleError } from '@kafka-throttle/common';
 import { createLaneHeap } from './lane-heap.ts';
