@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../test/support/manual-clock.ts';
+import { createManualClock } from '../../../../test-support/manual-clock.ts';
 import { createIdempotencyGuard } from './idempotency-guard.ts';
 
 const body = (text: string): Buffer => Buffer.from(text);
 
 function setup(window = 60_000, maxKeys = 100) {
-  const clock = new ManualClock();
+  const clock = createManualClock();
   return { clock, guard: createIdempotencyGuard({ clock, window, maxKeys }) };
 }
 
