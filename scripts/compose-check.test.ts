@@ -26,8 +26,8 @@ function realInput(): ComposeCheckInput {
     dockerignoreText: read('.dockerignore'),
     kafkaVersion: kafkaVersion(),
     pnpmVersion: '10.34.9',
-    // The check looks for each service's main.ts; answering "there" keeps this file's cases about
-    // the compose document alone.
+    // The check looks for each service's compiled main.js; answering "there" keeps this file's
+    // cases about the compose document alone, built or not.
     exists: () => true,
   };
 }
@@ -153,9 +153,22 @@ describe('checkCompose', () => {
     [
       'a command that runs no service',
       brokenCompose((d) => {
-        (d.services.drain as Record<string, unknown>).command = ['packages/drain/src/nope.ts'];
+        (d.services.drain as Record<string, unknown>).command = ['packages/drain/src/main.ts'];
       }),
-      /services\.drain\.command: expected \["packages\/drain\/src\/main\.ts"\]/,
+      /services\.drain\.command: expected \["packages\/drain\/dist\/main\.js"\]/,
+    ],
+    [
+      'an image that runs TypeScript through tsx',
+      brokenDockerfile(
+        'ENTRYPOINT ["node", "--conditions=compiled", "--enable-source-maps"]',
+        'ENTRYPOINT ["node", "--import", "tsx"]',
+      ),
+      /expected an ENTRYPOINT that runs node without tsx[\s\S]*needs --conditions=compiled/,
+    ],
+    [
+      'an image without the compiled code of a package',
+      brokenDockerfile(/^COPY --from=build \/app\/packages\/common\/dist.*\n/m, ''),
+      /expected a COPY of packages\/common\/dist/,
     ],
     [
       'a root runtime user',
@@ -192,10 +205,10 @@ describe('checkCompose', () => {
     expect(report.problems.join('\n')).toMatch(problem);
   });
 
-  it('fails when a service main.ts is not there', () => {
+  it('fails when a service entry point was not built', () => {
     const report = checkCompose({ ...realInput(), exists: (p) => !p.includes('drain') });
     expect(report.problems).toEqual([
-      'services.drain.command: packages/drain/src/main.ts does not exist',
+      'services.drain.command: packages/drain/dist/main.js does not exist; `pnpm build` compiles it from packages/drain/src/main.ts (run it first)',
     ]);
   });
 });
