@@ -10,8 +10,8 @@
 
 ARG NODE_IMAGE=node:20-slim
 
-# ---- deps: production dependencies of the workspace, installed exactly from the lockfile ----
-FROM ${NODE_IMAGE} AS deps
+# ---- base: pnpm and the workspace's manifests ----
+FROM ${NODE_IMAGE} AS base
 # Must equal "packageManager" in package.json (scripts/compose-check.ts checks it). corepack is
 # not used: it cannot verify pnpm's signature on every machine we build on.
 ARG PNPM_VERSION=10.34.9
@@ -22,12 +22,15 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 COPY packages/common/package.json packages/common/
 COPY packages/ingest/package.json packages/ingest/
 COPY packages/drain/package.json packages/drain/
+
+# ---- deps: production dependencies of the workspace, installed exactly from the lockfile ----
+FROM base AS deps
 # --prod leaves out every devDependency (tests, linters, TypeScript, tsx).
 RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
     pnpm install --frozen-lockfile --prod
 
 # ---- build: every dependency, then `pnpm build` (tsc) writes packages/*/dist ----
-FROM deps AS build
+FROM base AS build
 RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
     pnpm install --frozen-lockfile
 COPY tsconfig.base.json tsconfig.build.json ./

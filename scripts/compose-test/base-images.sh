@@ -13,7 +13,9 @@ NODE_VERSION=20.20.2
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$root/scripts/kafka/pom.xml")
 # The files a stand-in is made of are part of its tag: change them and a new image is built.
 standin_hash=$(cat "$here"/kafka-standin/Dockerfile "$here"/kafka-standin/bin/* "$here"/kafka-standin/log4j2.properties | sha256sum | cut -c1-12)
-node_hash=$(sha256sum <"$here/node-base/Dockerfile" | cut -c1-12)
+# The host's trusted authorities go into the Node stand-in (see node-base/Dockerfile).
+ca_bundle=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
+node_hash=$(cat "$here/node-base/Dockerfile" "$ca_bundle" | sha256sum | cut -c1-12)
 
 DEBIAN_IMAGE=kafka-throttle-test/debian:bookworm
 JRE_IMAGE=kafka-throttle-test/debian-jre17:bookworm
@@ -44,6 +46,7 @@ node_image() {
   mkdir "$context/npm"
   tar -xzf "$CACHE"/npm/npm-*.tgz -C "$context/npm" --strip-components=1
   cp "$here/node-base/Dockerfile" "$context/"
+  cp "$ca_bundle" "$context/ca-certificates.crt"
   DOCKER_BUILDKIT=0 "$DOCKER" build -q --build-arg "BASE=$DEBIAN_IMAGE" -t "$NODE_IMAGE" "$context" >/dev/null
   rm -rf "$context"
 }
