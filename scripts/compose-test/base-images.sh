@@ -33,7 +33,11 @@ have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
 import_rootfs() { # import_rootfs TAR IMAGE
   have "$2" && return
-  "$DOCKER" import "$CACHE/rootfs/$1.tar" "$2" >/dev/null
+  # As Debian's own image: a PATH, and bash as the default command.
+  "$DOCKER" import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' \
+    "$CACHE/rootfs/$1.tar" "$2" >/dev/null
 }
 
 node_image() {
@@ -55,7 +59,7 @@ kafka_jars() {
   local jars=$CACHE/kafka-standin-jars-$KAFKA_VERSION
   [ -f "$jars/kafka-tools-$KAFKA_VERSION.jar" ] && return
   mvn -q -B -f "$here/kafka-standin/pom.xml" "-Dkafka.version=$KAFKA_VERSION" \
-    dependency:copy-dependencies "-DoutputDirectory=$jars.partial" -DincludeScope=runtime
+    dependency:copy-dependencies "-DoutputDirectory=$jars.partial" -DincludeScope=runtime >&2
   rm -rf "$jars"
   mv "$jars.partial" "$jars"
 }
