@@ -49,7 +49,12 @@ function brokenDockerfile(from: string | RegExp, to: string): ComposeCheckInput 
 
 describe('checkCompose', () => {
   it('passes the repository docker-compose.yml, Dockerfile and .dockerignore', () => {
-    const report = checkCompose({ ...realInput(), exists: (p) => existsSync(join(root, p)) });
+    // Without a build at hand, an entry point is there when the source it is compiled from is;
+    // `pnpm compose:check` after `pnpm build` (in `pnpm test`) checks the compiled files.
+    const report = checkCompose({
+      ...realInput(),
+      exists: (p) => existsSync(join(root, p.replace(/\/dist\/(.*)\.js$/, '/src/$1.ts'))),
+    });
     expect(report.problems).toEqual([]);
     expect(report.passed.length).toBeGreaterThanOrEqual(25);
     expect(report.passed).toContain(

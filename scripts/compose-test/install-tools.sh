@@ -84,6 +84,8 @@ rootfs() { # rootfs NAME [debootstrap --include list]
   debootstrap --variant=minbase ${2:+--include=$2} bookworm "$dir" http://deb.debian.org/debian >/dev/null
   # Package lists and caches are not needed in an image.
   chroot "$dir" apt-get clean
+  # mktemp made the folder 0700; as the image's / that would lock every non-root user out.
+  chmod 0755 "$dir"
   rm -rf "$dir"/var/lib/apt/lists/*
   mkdir -p "$CACHE/rootfs"
   tar -C "$dir" -cf "$tar.partial" .
