@@ -146,7 +146,7 @@ describe('checkCompose', () => {
       brokenCompose((d) => {
         (d.services.drain as Record<string, unknown>).build = { context: '.', target: 'prod' };
       }),
-      /services\.drain\.build\.target: expected a stage of the Dockerfile \(build, runtime\), got "prod"/,
+      /services\.drain\.build\.target: expected a stage of the Dockerfile \(base, deps, build, runtime\), got "prod"/,
     ],
     [
       'ingest publishing another port than INGEST_PORT',
