@@ -200,7 +200,8 @@ async function expectAllGone(lines: readonly string[]): Promise<void> {
 async function expectGone(pids: readonly number[]): Promise<void> {
   for (const pid of pids) pidsSeen.add(pid);
   await waitUntil(`pids ${pids.join(', ')} gone`, () => pids.every((pid) => !isAlive(pid)), 60_000);
-  expect(existsSync(join(dir, 'broker.pid'))).toBe(false);
+  // The broker's pid file goes last, once pnpm start has seen the broker exit.
+  await waitUntil('broker.pid removed', () => !existsSync(join(dir, 'broker.pid')), 30_000);
 }
 
 interface Pipeline {

@@ -9,5 +9,8 @@ const timer = setInterval(() => {
   if (process.ppid === parent) return;
   clearInterval(timer);
   process.kill(process.pid, 'SIGTERM');
+  // The services stop within 10 s on SIGTERM; should one hang with nobody left to kill it, this
+  // ends it (what it had in flight is redelivered: nothing accepted is lost).
+  setTimeout(() => process.exit(1), 30_000).unref();
 }, 500);
 timer.unref();
