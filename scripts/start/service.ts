@@ -38,7 +38,7 @@ export function startService(options: ServiceOptions): RunningService {
   const args = ['--import', 'tsx', '--import', orphanGuard, options.script];
   const child = spawn(process.execPath, args, {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, KAFKA_THROTTLE_START_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
