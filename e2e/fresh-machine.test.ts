@@ -12,10 +12,23 @@ import { waitUntil } from './support/wait.ts';
 /**
  * The README's first command on a machine that has Node, npm, Java and Maven and nothing else:
  * a copy of the checkout without node_modules or Kafka's jars, a PATH holding only those tools
- * (and the few shell commands Maven's launcher uses), and an npm prefix of its own, so the pnpm
- * it installs lands there and not on this machine.
+ * (and the basic POSIX commands every machine has, which Maven's launcher and the package bin
+ * scripts use), and an npm prefix of its own, so the pnpm it installs lands there and not on
+ * this machine.
  */
-const TOOLS = ['node', 'npm', 'npx', 'java', 'mvn', 'sh', 'uname', 'expr', 'ls', 'dirname'];
+const TOOLS = ['node', 'npm', 'npx', 'java', 'mvn'];
+const POSIX = [
+  'sh',
+  'uname',
+  'expr',
+  'ls',
+  'dirname',
+  'basename',
+  'readlink',
+  'sed',
+  'cat',
+  'grep',
+];
 const pinnedPnpm = (
   JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { packageManager: string }
 ).packageManager.split('@')[1] as string;
@@ -39,7 +52,7 @@ describe('npm start on a machine without pnpm', () => {
     dir = await mkdtemp(join(tmpdir(), 'kafka-throttle-fresh-'));
     const bin = join(dir, 'bin');
     mkdirSync(bin);
-    for (const tool of TOOLS) symlinkSync(whereIs(tool), join(bin, tool));
+    for (const tool of [...TOOLS, ...POSIX]) symlinkSync(whereIs(tool), join(bin, tool));
     const checkout = join(dir, 'checkout');
     for (const file of checkoutFiles()) {
       mkdirSync(dirname(join(checkout, file)), { recursive: true });
@@ -79,7 +92,10 @@ describe('npm start on a machine without pnpm', () => {
       });
     }
     const exited = new Promise<number | null>((resolve) => run?.once('exit', resolve));
-    const seen = (pattern: RegExp) => lines.find((line) => pattern.test(line));
+    const seen = (pattern: RegExp) => {
+      if (run?.exitCode !== null) throw new Error(`npm start ended early:\n${explain()}`);
+      return lines.find((line) => pattern.test(line));
+    };
     const explain = () => lines.slice(-40).join('\n');
 
     await waitUntil(
