@@ -153,7 +153,7 @@ describe('pnpm start from a clean checkout', () => {
     const [brokerPid, ...servicePids] = printedPids(killed.lines);
     await killed.kill(); // SIGKILL to pnpm, the bootstrap and pnpm start: no cleanup at all
     // The services notice their parent is gone and stop; the broker stays behind.
-    await expectGone(servicePids);
+    await expectProcessesGone(servicePids);
     expect(isAlive(brokerPid as number)).toBe(true);
 
     const next = await startAndWait('after-kill');
@@ -197,11 +197,15 @@ async function expectAllGone(lines: readonly string[]): Promise<void> {
   expect(lines).toContain('[kafka]  Kafka stopped');
 }
 
+/** The processes are gone and so is the broker's pid file, the last thing pnpm start removes. */
 async function expectGone(pids: readonly number[]): Promise<void> {
+  await expectProcessesGone(pids);
+  await waitUntil('broker.pid removed', () => !existsSync(join(dir, 'broker.pid')), 30_000);
+}
+
+async function expectProcessesGone(pids: readonly number[]): Promise<void> {
   for (const pid of pids) pidsSeen.add(pid);
   await waitUntil(`pids ${pids.join(', ')} gone`, () => pids.every((pid) => !isAlive(pid)), 60_000);
-  // The broker's pid file goes last, once pnpm start has seen the broker exit.
-  await waitUntil('broker.pid removed', () => !existsSync(join(dir, 'broker.pid')), 30_000);
 }
 
 interface Pipeline {
