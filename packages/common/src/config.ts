@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
-import { ConfigError } from './errors.ts';
+import { CommonError, ConfigError } from './errors.ts';
+import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -25,12 +26,17 @@ export interface Config {
     linger: number;
     maxBatchMessages: number;
     maxBatchBytes: number;
+    shutdownTimeout: number;
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
   sink: {
     type: SinkType;
     url: string | undefined;
+    /** Sent with every delivery; validated, sensitive. */
+    headers: Readonly<Record<string, string>>;
+    /** `whsec_…` secrets; every attempt is signed with each. Empty: unsigned. */
+    signingSecret: readonly string[];
     timeout: number;
     maxAttempts: number;
     backoffBase: number;
@@ -127,6 +133,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       linger: get('ingest.linger') as number,
       maxBatchMessages: get('ingest.maxBatchMessages') as number,
       maxBatchBytes: get('ingest.maxBatchBytes') as number,
+      shutdownTimeout: get('ingest.shutdownTimeout') as number,
     },
     drain: {
       group: get('drain.group') as string,
@@ -143,6 +150,8 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
     sink: {
       type: get('sink.type') as SinkType,
       url: (get('sink.url') as string | null) ?? undefined,
+      headers: get('sink.headers') as Record<string, string>,
+      signingSecret: splitSigningSecrets(get('sink.signingSecret')),
       timeout: get('sink.timeout') as number,
       maxAttempts: get('sink.maxAttempts') as number,
       backoffBase: get('sink.backoffBase') as number,
@@ -166,6 +175,7 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
       `sink.url: must be ${configSchema['sink.url'].expected} when sink.type is "http", got nothing`,
     );
   }
+  problems.push(...sinkAuthProblems(config.sink));
   if (config.dlq.topic === config.kafka.topic) {
     problems.push(
       `dlq.topic: must differ from kafka.topic, got ${JSON.stringify(config.dlq.topic)}`,
@@ -196,6 +206,7 @@ function convictSchema(): convict.Schema<Record<string, unknown>> {
       env: spec.env,
       arg: key,
       nullable: spec.default === null,
+      sensitive: spec.sensitive === true,
     };
   }
   return schema as convict.Schema<Record<string, unknown>>;
@@ -212,11 +223,19 @@ function registerFormats(): void {
         typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
       validate: (value: unknown) => {
         if (!spec.valid(value)) {
-          throw new Error(`must be ${spec.expected}, got ${JSON.stringify(value)}`);
+          throw new CommonError(
+            'invalid_config',
+            `must be ${spec.expected}, got ${shown(spec, value)}`,
+          );
         }
       },
     });
   }
+}
+
+function shown(spec: KeySpec, value: unknown): string {
+  if (spec.sensitive) return 'a value not shown (sensitive)';
+  return spec.shown ? spec.shown(value) : JSON.stringify(value);
 }
 
 const KNOWN_ARGS = new Set<string>(Object.keys(configSchema));

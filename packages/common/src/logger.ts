@@ -11,10 +11,26 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * Secrets that must not reach a log line even when a whole configuration, its sink section or
+ * a request's headers are logged: the destination's credentials, headers and signing secrets.
+ */
+const REDACTED = [
+  'config.sink.url',
+  'config.sink.headers',
+  'config.sink.signingSecret',
+  'sink.url',
+  'sink.headers',
+  'sink.signingSecret',
+  'headers.authorization',
+  'headers.Authorization',
+];
+
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level,
+      redact: { paths: REDACTED, censor: '[redacted]' },
       base: { service: options.name, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
