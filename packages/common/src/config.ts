@@ -37,6 +37,8 @@ export interface Config {
     backoffMax: number;
   };
   dlq: { topic: string };
+  /** `token` undefined: no admin server. */
+  admin: { host: string; port: number; token: string | undefined };
   log: { level: LogLevel };
 }
 
@@ -149,6 +151,11 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       backoffMax: get('sink.backoffMax') as number,
     },
     dlq: { topic: (get('dlq.topic') as string | null) ?? `${topic}.dlq` },
+    admin: {
+      host: get('admin.host') as string,
+      port: get('admin.port') as number,
+      token: (get('admin.token') as string | null) ?? undefined,
+    },
     log: { level: get('log.level') as LogLevel },
   };
 }
@@ -196,6 +203,7 @@ function convictSchema(): convict.Schema<Record<string, unknown>> {
       env: spec.env,
       arg: key,
       nullable: spec.default === null,
+      sensitive: spec.sensitive === true,
     };
   }
   return schema as convict.Schema<Record<string, unknown>>;
@@ -212,11 +220,17 @@ function registerFormats(): void {
         typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
       validate: (value: unknown) => {
         if (!spec.valid(value)) {
-          throw new Error(`must be ${spec.expected}, got ${JSON.stringify(value)}`);
+          const got = spec.sensitive ? hidden(value) : JSON.stringify(value);
+          throw new Error(`must be ${spec.expected}, got ${got}`);
         }
       },
     });
   }
+}
+
+/** What an error line says about a secret's value: enough to spot a typo, nothing to steal. */
+function hidden(value: unknown): string {
+  return typeof value === 'string' ? `a hidden value of ${value.length} characters` : typeof value;
 }
 
 const KNOWN_ARGS = new Set<string>(Object.keys(configSchema));
