@@ -25,6 +25,8 @@ export interface AppDeps {
   /** True once a graceful stop began: new requests are turned away. */
   isStopping?: () => boolean;
   tracker?: RequestTracker;
+  /** Serve GET /metrics here (default true); off when the admin server serves them instead. */
+  publicMetrics?: boolean;
 }
 
 const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics']);
@@ -87,10 +89,12 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = status.ready ? { status: 'ready' } : { status: 'not_ready', reason: status.reason };
   });
 
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  if (deps.publicMetrics ?? true) {
+    router.get('/metrics', async (ctx) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    });
+  }
 
   app.use(async (ctx, next) => {
     tracker.begin();

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
+import { createAdminServer } from './admin/admin-server.ts';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
@@ -10,7 +11,7 @@ import { createReadiness } from './readiness.ts';
 import { createRequestTracker } from './request-tracker.ts';
 
 export interface IngestServiceDeps {
-  config: Pick<Config, 'kafka' | 'ingest' | 'dlq'>;
+  config: Pick<Config, 'kafka' | 'ingest' | 'dlq' | 'admin' | 'rate' | 'drain'>;
   logger: Logger;
   kafka: Kafka;
   clock: Clock;
@@ -25,6 +26,8 @@ export interface IngestService {
   stop(): Promise<void>;
   /** The port listened on (useful with `ingest.port` 0); 0 before start. */
   readonly port: number;
+  /** The admin server's port; 0 without an admin token or before start. */
+  readonly adminPort: number;
   readonly metrics: IngestMetrics;
 }
 
@@ -65,6 +68,13 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     logger,
   });
   const tracker = createRequestTracker();
+  const adminServer = createAdminServer({
+    config,
+    kafka,
+    logger,
+    clock,
+    registry: metrics.registry,
+  });
   const app = createApp({
     batcher,
     readiness,
@@ -74,6 +84,8 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     maxBodyBytes: settings.maxBodyBytes,
     isStopping: () => stopping,
     tracker,
+    // With an admin server, metrics are served there, behind its token.
+    publicMetrics: adminServer === undefined,
   });
   const server = createHttpServer(app.callback(), {
     logger,
@@ -91,6 +103,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       });
       port = (server.address() as AddressInfo).port;
       readiness.start();
+      await adminServer?.start();
       logger.info(
         { host: settings.host, port, topic: config.kafka.topic, brokers: config.kafka.brokers },
         'ingest listening',
@@ -114,12 +127,16 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       // Keep-alive connections with no request left would hold close() open until they time out.
       server.closeAllConnections();
       await closed;
+      await adminServer?.stop();
       await readiness.stop();
       await producer.disconnect();
       logger.info({ port }, 'ingest stopped');
     },
     get port() {
       return port;
+    },
+    get adminPort() {
+      return adminServer?.port ?? 0;
     },
     metrics,
   };
