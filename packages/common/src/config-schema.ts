@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.ts';
+import { redactUrl } from './sink-auth.ts';
 
 /**
  * One configuration key: where it comes from, its default, and what a valid value is.
@@ -15,8 +16,10 @@ export interface KeySpec {
   valid: (value: unknown) => boolean;
   /** README text for a default that is derived from other keys. */
   defaultText?: string;
-  /** A secret: error lines give its length, never the value. */
+  /** A secret: never repeated in error lines, hidden by convict. */
   sensitive?: boolean;
+  /** How a value appears in an error line, when it may hold something secret. */
+  shown?: (value: unknown) => string;
 }
 
 const isInt = (value: unknown): value is number => Number.isInteger(value);
@@ -194,6 +197,35 @@ export const configSchema = {
     expected: 'an http:// or https:// URL',
     coerce: (t) => (t.trim() === '' ? null : t.trim()),
     valid: (v) => v === null || (typeof v === 'string' && isHttpUrl(v)),
+    // Credentials in the URL are sent as HTTP Basic authentication and never shown.
+    shown: (v) => JSON.stringify(typeof v === 'string' ? redactUrl(v) : v),
+  },
+  'sink.headers': {
+    doc: 'headers sent with every delivery, a JSON object such as `{"Authorization":"Bearer …"}`; sensitive',
+    env: 'SINK_HEADERS',
+    default: {},
+    defaultText: '(none)',
+    expected: 'a JSON object of header names to string values',
+    coerce: (t) => (t.trim() === '' ? {} : parseJson(t)),
+    valid: (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      Object.values(v).every((value) => typeof value === 'string'),
+    sensitive: true,
+  },
+  'sink.signingSecret': {
+    doc: 'signs every delivery (Standard Webhooks); several secrets, space- or comma-separated, while rotating; sensitive',
+    env: 'SINK_SIGNING_SECRET',
+    default: null,
+    defaultText: '(none: unsigned)',
+    expected: 'one or more "whsec_…" secrets, space- or comma-separated',
+    coerce: (t) => (t.trim() === '' ? null : t),
+    valid: (v) =>
+      v === null ||
+      typeof v === 'string' ||
+      (Array.isArray(v) && v.every((secret) => typeof secret === 'string')),
+    sensitive: true,
   },
   'sink.timeout': duration('per attempt', 'SINK_TIMEOUT', '10s'),
   'sink.maxAttempts': positiveInt(
@@ -248,6 +280,14 @@ export const configSchema = {
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof configSchema;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 function isHttpUrl(value: string): boolean {
   try {

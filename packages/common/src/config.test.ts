@@ -50,6 +50,8 @@ describe('loadConfig defaults', () => {
       sink: {
         type: 'log',
         url: undefined,
+        headers: {},
+        signingSecret: [],
         timeout: 10_000,
         maxAttempts: 5,
         backoffBase: 200,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
+import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -31,6 +32,10 @@ export interface Config {
   sink: {
     type: SinkType;
     url: string | undefined;
+    /** Sent with every delivery; validated, sensitive. */
+    headers: Readonly<Record<string, string>>;
+    /** `whsec_…` secrets; every attempt is signed with each. Empty: unsigned. */
+    signingSecret: readonly string[];
     timeout: number;
     maxAttempts: number;
     backoffBase: number;
@@ -145,6 +150,8 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
     sink: {
       type: get('sink.type') as SinkType,
       url: (get('sink.url') as string | null) ?? undefined,
+      headers: get('sink.headers') as Record<string, string>,
+      signingSecret: splitSigningSecrets(get('sink.signingSecret')),
       timeout: get('sink.timeout') as number,
       maxAttempts: get('sink.maxAttempts') as number,
       backoffBase: get('sink.backoffBase') as number,
@@ -173,6 +180,7 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
       `sink.url: must be ${configSchema['sink.url'].expected} when sink.type is "http", got nothing`,
     );
   }
+  problems.push(...sinkAuthProblems(config.sink));
   if (config.dlq.topic === config.kafka.topic) {
     problems.push(
       `dlq.topic: must differ from kafka.topic, got ${JSON.stringify(config.dlq.topic)}`,
@@ -220,17 +228,16 @@ function registerFormats(): void {
         typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
       validate: (value: unknown) => {
         if (!spec.valid(value)) {
-          const got = spec.sensitive ? hidden(value) : JSON.stringify(value);
-          throw new Error(`must be ${spec.expected}, got ${got}`);
+          throw new Error(`must be ${spec.expected}, got ${shown(spec, value)}`);
         }
       },
     });
   }
 }
 
-/** What an error line says about a secret's value: enough to spot a typo, nothing to steal. */
-function hidden(value: unknown): string {
-  return typeof value === 'string' ? `a hidden value of ${value.length} characters` : typeof value;
+function shown(spec: KeySpec, value: unknown): string {
+  if (spec.sensitive) return 'a value not shown (sensitive)';
+  return spec.shown ? spec.shown(value) : JSON.stringify(value);
 }
 
 const KNOWN_ARGS = new Set<string>(Object.keys(configSchema));

@@ -50,3 +50,4 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { signingKey, urlCredentials } from './sink-auth.ts';

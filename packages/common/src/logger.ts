@@ -11,10 +11,29 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * Secrets that must not reach a log line even when a whole configuration, its sink section or
+ * a request's headers are logged: the destination's credentials, headers and signing secrets,
+ * and the admin token.
+ */
+const REDACTED = [
+  'config.sink.url',
+  'config.sink.headers',
+  'config.sink.signingSecret',
+  'sink.url',
+  'sink.headers',
+  'sink.signingSecret',
+  'config.admin.token',
+  'admin.token',
+  'headers.authorization',
+  'headers.Authorization',
+];
+
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level,
+      redact: { paths: REDACTED, censor: '[redacted]' },
       base: { service: options.name, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '@kafka-throttle/common';
+import { type Clock, systemClock } from '@kafka-throttle/common';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpSink } from './http-sink.ts';
 import { type Delivery, deliverNow } from './sink.ts';
@@ -195,5 +197,78 @@ describe('createHttpSink', () => {
     stop.abort();
     expect(await pending).toEqual({ kind: 'retry', error: 'aborted: the worker is stopping' });
     await sink.close();
+  });
+
+  it('sends the user name and password of the URL as Basic authentication, not in the URL', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const url = dest.url.replace('http://', 'http://us%40er:p%3Aw%20d@');
+    const sink = createHttpSink({ url, timeoutMs: 5000, clock: systemClock });
+    expect(await deliverNow(sink, delivery, new AbortController().signal)).toMatchObject({
+      kind: 'delivered',
+    });
+    await sink.close();
+    const [request] = dest.seen;
+    expect(request?.url).toBe('/hook?x=1');
+    expect(request?.headers.authorization).toBe(
+      `Basic ${Buffer.from('us@er:p:w d').toString('base64')}`,
+    );
+  });
+
+  it('sends the configured headers with every attempt, beside its own', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const sink = createHttpSink({
+      url: dest.url,
+      headers: { Authorization: 'Bearer t0k', 'X-Api-Key': 'k-1' },
+      timeoutMs: 5000,
+      clock: systemClock,
+    });
+    await deliverNow(sink, delivery, new AbortController().signal);
+    await deliverNow(sink, { ...delivery, attempt: 4 }, new AbortController().signal);
+    await sink.close();
+    expect(dest.seen).toHaveLength(2);
+    for (const request of dest.seen) {
+      expect(request.headers).toMatchObject({
+        authorization: 'Bearer t0k',
+        'x-api-key': 'k-1',
+        'x-throttle-id': 'a1b2',
+        'idempotency-key': 'a1b2',
+      });
+      expect(request.headers['webhook-signature']).toBeUndefined();
+    }
+  });
+
+  it('signs each attempt at the time it is sent, not when it was prepared', async () => {
+    const dest = await destination(() => ({ status: 200 }));
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    let now = Date.now();
+    const clock: Clock = { now: () => now, sleep: systemClock.sleep };
+    const sink = createHttpSink({
+      url: dest.url,
+      signingSecrets: [secret],
+      timeoutMs: 5000,
+      clock,
+    });
+    const prepared = await sink.prepare(delivery, new AbortController().signal);
+    if (prepared.kind !== 'prepared') throw new Error('not prepared');
+    // The permit came 2.5 s later: the signature must carry that second.
+    now += 2500;
+    await prepared.send();
+    expect(
+      await deliverNow(sink, { ...delivery, attempt: 4 }, new AbortController().signal),
+    ).toMatchObject({
+      kind: 'delivered',
+    });
+    await sink.close();
+    expect(dest.seen).toHaveLength(2);
+    for (const request of dest.seen) {
+      expect(request.headers['webhook-id']).toBe('a1b2');
+      expect(request.headers['webhook-timestamp']).toBe(String(Math.floor(now / 1000)));
+      const verified = new Webhook(secret).verify(request.body, {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      });
+      expect(verified).toEqual({ hello: 'wörld' });
+    }
   });
 });

@@ -7,11 +7,17 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, systemClock } from '@kafka-throttle/common';
-import { parseRetryAfter } from './retry-after.ts';
+import { classifyAnswer, describeError, ERROR_BODY_CHARS } from './http-outcome.ts';
 import type { Delivery, PreparedAttempt, Sink, SinkOutcome } from './sink.ts';
+import { createSinkHeaders } from './sink-headers.ts';
 
 export interface HttpSinkOptions {
+  /** The destination; a user name and password in it are sent as HTTP Basic authentication. */
   url: string;
+  /** Sent with every delivery (`sink.headers`). */
+  headers?: Readonly<Record<string, string>>;
+  /** `whsec_…` secrets: every attempt is signed with each (Standard Webhooks). */
+  signingSecrets?: readonly string[];
   /** Longest one attempt may take: to connect, and from sending to the end of the response. */
   timeoutMs: number;
   clock: Clock;
@@ -19,9 +25,6 @@ export interface HttpSinkOptions {
   connections?: number;
 }
 
-/** The statuses that may succeed if tried again; any other 4xx is a verdict on the record. */
-const RETRIABLE_STATUS = new Set([408, 425, 429]);
-const ERROR_BODY_CHARS = 300;
 const STOPPING = 'aborted: the worker is stopping';
 
 /** An attempt as the deadline watch sees it. */
@@ -34,7 +37,8 @@ interface LiveAttempt {
 
 /**
  * POSTs each record's original body and content type to one URL over keep-alive connections,
- * with the throttle's headers, and classifies the answer.
+ * with the throttle's headers (and the configured ones, credentials and signatures), and
+ * classifies the answer.
  *
  * node:http rather than undici, for one reason: an attempt is prepared in two steps. First a
  * request gets a connected socket (reused or new) and writes nothing; then, once the worker
@@ -54,6 +58,12 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const request = secure ? httpsRequest : httpRequest;
+  const headersFor = createSinkHeaders({
+    url: options.url,
+    clock: options.clock,
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.signingSecrets ? { signingSecrets: options.signingSecrets } : {}),
+  });
   const target = {
     protocol: url.protocol,
     hostname: url.hostname.replace(/^\[|\]$/g, ''),
@@ -108,18 +118,9 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   ): Promise<PreparedAttempt | SinkOutcome> {
     if (signal.aborted) return Promise.resolve({ kind: 'retry', error: STOPPING });
     const { envelope } = delivery;
+    const attemptHeaders = headersFor(delivery);
     return new Promise((resolvePrepare) => {
-      const req: ClientRequest = request({
-        ...target,
-        headers: {
-          'content-type': envelope.contentType,
-          'content-length': String(envelope.body.length),
-          'x-throttle-id': envelope.id,
-          'x-throttle-attempt': String(delivery.attempt),
-          'x-throttle-received-at': String(envelope.receivedAt),
-          'idempotency-key': envelope.id,
-        },
-      });
+      const req: ClientRequest = request({ ...target, headers: attemptHeaders.headers });
       let phase: 'preparing' | 'prepared' | 'sent' | 'done' = 'preparing';
       let lost: (() => void) | undefined;
       let resolveSend: ((outcome: SinkOutcome) => void) | undefined;
@@ -151,7 +152,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         if (failure === 'timeout')
           end({ kind: 'retry', error: `timeout after ${options.timeoutMs} ms` });
         else if (failure === 'stopping') end({ kind: 'retry', error: STOPPING });
-        else end({ kind: 'retry', error: describe(error) });
+        else end({ kind: 'retry', error: describeError(error) });
       });
       req.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -160,9 +161,10 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
           if (kept < ERROR_BODY_CHARS * 4) chunks.push(chunk);
           kept += chunk.length;
         });
-        response.on('error', (error) => end({ kind: 'retry', error: describe(error) }));
+        response.on('error', (error) => end({ kind: 'retry', error: describeError(error) }));
         response.on('end', () => {
-          end(classify(response.statusCode ?? 0, response.headers['retry-after'], chunks));
+          const { statusCode, headers } = response;
+          end(classifyAnswer(statusCode ?? 0, headers['retry-after'], chunks, options.clock.now()));
         });
       });
       req.once('socket', (socket: Socket) => {
@@ -185,6 +187,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
           }
           phase = 'sent';
           self.deadline = options.clock.now() + options.timeoutMs;
+          attemptHeaders.stamp(req);
           return new Promise((resolve) => {
             resolveSend = resolve;
             req.end(envelope.body);
@@ -200,23 +203,6 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
           lost = listener;
         },
       };
-
-      function classify(
-        status: number,
-        retryAfter: string | string[] | undefined,
-        body: Buffer[],
-      ): SinkOutcome {
-        if (status >= 200 && status < 300) return { kind: 'delivered', status };
-        const text = Buffer.concat(body).toString('utf8').slice(0, ERROR_BODY_CHARS);
-        const error = `HTTP ${status}${text ? `: ${text}` : ''}`;
-        if (RETRIABLE_STATUS.has(status) || status >= 500) {
-          const retryAfterMs = parseRetryAfter(retryAfter, options.clock.now());
-          return retryAfterMs === undefined
-            ? { kind: 'retry', status, error }
-            : { kind: 'retry', status, error, retryAfterMs };
-        }
-        return { kind: 'reject', status, error };
-      }
     });
   }
 
@@ -278,10 +264,4 @@ async function warmUp(): Promise<void> {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as Error & { code?: unknown }).code;
-  return `${typeof code === 'string' ? `${code} ` : ''}${error.message}`;
 }

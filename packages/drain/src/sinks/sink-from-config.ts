@@ -11,5 +11,11 @@ export function sinkFromConfig(sink: Config['sink'], clock: Clock): Sink {
     // loadConfig refuses this already; a hand-built Config could still carry it.
     throw new ThrottleError('invalid_config', 'sink.url is required when sink.type is "http"');
   }
-  return createHttpSink({ url: sink.url, timeoutMs: sink.timeout, clock });
+  return createHttpSink({
+    url: sink.url,
+    headers: sink.headers,
+    signingSecrets: sink.signingSecret,
+    timeoutMs: sink.timeout,
+    clock,
+  });
 }
