@@ -144,6 +144,11 @@ export const configSchema = {
     'INGEST_MAX_BATCH_BYTES',
     1_000_000,
   ),
+  'ingest.shutdownTimeout': duration(
+    'longest graceful stop before ingest exits anyway',
+    'INGEST_SHUTDOWN_TIMEOUT',
+    '10s',
+  ),
   'drain.group': text('consumer group id', 'DRAIN_GROUP', 'throttle-drain'),
   'drain.host': text(
     'address the drain health and metrics server listens on',

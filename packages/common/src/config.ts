@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
-import { ConfigError } from './errors.ts';
+import { CommonError, ConfigError } from './errors.ts';
 import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
@@ -26,6 +26,7 @@ export interface Config {
     linger: number;
     maxBatchMessages: number;
     maxBatchBytes: number;
+    shutdownTimeout: number;
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
@@ -134,6 +135,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       linger: get('ingest.linger') as number,
       maxBatchMessages: get('ingest.maxBatchMessages') as number,
       maxBatchBytes: get('ingest.maxBatchBytes') as number,
+      shutdownTimeout: get('ingest.shutdownTimeout') as number,
     },
     drain: {
       group: get('drain.group') as string,
@@ -228,7 +230,10 @@ function registerFormats(): void {
         typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
       validate: (value: unknown) => {
         if (!spec.valid(value)) {
-          throw new Error(`must be ${spec.expected}, got ${shown(spec, value)}`);
+          throw new CommonError(
+            'invalid_config',
+            `must be ${spec.expected}, got ${shown(spec, value)}`,
+          );
         }
       },
     });

@@ -41,7 +41,7 @@ export {
 } from './control/control-writer.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
-export { ConfigError, ThrottleError } from './errors.ts';
+export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export {
   configuredTopics,
   createKafkaClient,
@@ -50,4 +50,5 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';
