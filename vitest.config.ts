@@ -17,6 +17,7 @@ const timing = [
   'packages/drain/test/group.test.ts',
   'e2e/original-scenario.test.ts',
   'e2e/scaling.test.ts',
+  'e2e/control.test.ts',
 ];
 
 // One throwaway broker for the run (shared by the projects that need one); each test uses its

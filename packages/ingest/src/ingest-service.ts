@@ -103,11 +103,11 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       });
       port = (server.address() as AddressInfo).port;
       readiness.start();
-      await adminServer?.start();
       logger.info(
         { host: settings.host, port, topic: config.kafka.topic, brokers: config.kafka.brokers },
         'ingest listening',
       );
+      await adminServer?.start();
     },
     async stop() {
       if (stopping) return;

@@ -8,8 +8,6 @@ import {
   type RateSetting,
 } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
-import type { Registry } from 'prom-client';
-import { registerControlMetrics } from './control-metrics.ts';
 import { type ControlledPacing, createControlledPacing, type Pacer } from './controlled-pacing.ts';
 
 export interface WorkerControlOptions {
@@ -17,7 +15,6 @@ export interface WorkerControlOptions {
   kafka: Kafka;
   logger: Logger;
   clock: Clock;
-  registry: Registry;
   createLimiter(rate: RateSetting): Pacer;
   /** The control state changed: a permit may come sooner or later than the dispatcher thinks. */
   onChange(): void;
@@ -70,7 +67,6 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
       );
     },
   });
-  registerControlMetrics(options.registry, () => pacing.applied());
   let unsubscribe: (() => void) | undefined;
   let started: Promise<void> | undefined;
 
