@@ -169,5 +169,5 @@ describe('steering three workers through pnpm ctl', () => {
     for (const w of workers) if (w !== workers[1]) await w.stop();
     await ingest.stop();
     await destination.close();
-  });
+  }, 400_000);
 });

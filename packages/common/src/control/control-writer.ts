@@ -39,6 +39,8 @@ export interface ControlWriter {
   change(change: DesiredChange): Promise<ChangeResult>;
   /** Writes a group-wide hold until `until`, unless one at least as long already holds. */
   hold(until: number, reason: string): Promise<boolean>;
+  /** Connects ahead of the first write, so a hold is not delayed by a connection. */
+  connect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,17 +55,21 @@ export interface ControlWriter {
 export function createControlWriter(options: ControlWriterOptions): ControlWriter {
   const { kafka, follower, clock } = options;
   const topic = controlTopicName(options.topic);
-  let producer: Producer | undefined;
+  // Created now, connected on first use: making one opens nothing.
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   let connected: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function send(key: string, value: DesiredState | HoldState): Promise<void> {
-    producer ??= kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  function connect(): Promise<void> {
     connected ??= producer.connect().catch((error: unknown) => {
       connected = undefined;
       throw error;
     });
-    await connected;
+    return connected;
+  }
+
+  async function send(key: string, value: DesiredState | HoldState): Promise<void> {
+    await connect();
     await producer.send({
       topic,
       acks: -1,
@@ -114,9 +120,10 @@ export function createControlWriter(options: ControlWriterOptions): ControlWrite
         return true;
       });
     },
+    connect,
     async close() {
       await queue;
-      await producer?.disconnect();
+      if (connected) await producer.disconnect();
     },
   };
 }

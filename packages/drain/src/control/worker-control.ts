@@ -76,6 +76,9 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
       started = follower.start().then(
         () => {
           pacing.apply(follower.current());
+          writer.connect().catch((error: unknown) => {
+            logger.warn({ err: error }, 'control writer not connected yet; a hold connects it');
+          });
           unsubscribe = follower.onChange((state) => {
             pacing.apply(state);
             options.onChange();
