@@ -8,11 +8,14 @@ import {
 } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { createHttpServer } from '../http-server.ts';
+import { createHttpServer } from '../http/http-server.ts';
 import { createAdminApp } from './admin-app.ts';
 import { createBearerCheck } from './bearer-token.ts';
 import { readGroupStatus } from './group-status.ts';
 import { createOldestWaiting } from './oldest-waiting.ts';
+
+/** A few operators and a scraper: small limits, not the intake's. */
+const ADMIN_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, maxConnections: 64 };
 
 export interface AdminServerDeps {
   config: Pick<Config, 'kafka' | 'rate' | 'drain' | 'dlq' | 'admin'>;
@@ -84,7 +87,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
       );
     },
   });
-  const server = createHttpServer(app.callback(), { logger });
+  const server = createHttpServer(app.callback(), { logger, limits: ADMIN_LIMITS });
   let port = 0;
   let following: Promise<void> | undefined;
 
