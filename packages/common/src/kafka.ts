@@ -82,7 +82,9 @@ export async function ensureTopics(
   const created: string[] = [];
   for (const spec of missing) {
     try {
-      if (await admin.createTopics({ topics: [spec], waitForLeaders: true }))
+      // Not kafkajs' own leader wait: it gives up on "does not host this topic-partition", which a
+      // loaded broker answers until the new topic's metadata has spread; the wait below retries it.
+      if (await admin.createTopics({ topics: [spec], waitForLeaders: false }))
         created.push(spec.topic);
     } catch (error) {
       if (!isTopicAlreadyExists(error)) throw error;
