@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
 import { CommonError, ConfigError } from './errors.ts';
+import { defaultRateGuard } from './rate-guard.ts';
 import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
@@ -117,6 +118,7 @@ function configFiles(
 function toConfig(get: (key: ConfigKey) => unknown): Config {
   const topic = get('kafka.topic') as string;
   const messages = get('rate.messages') as number;
+  const period = get('rate.period') as number;
   return {
     kafka: {
       brokers: get('kafka.brokers') as string[],
@@ -143,9 +145,9 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
     },
     rate: {
       messages,
-      period: get('rate.period') as number,
+      period,
       burst: (get('rate.burst') as number | null) ?? messages,
-      margin: get('rate.margin') as number,
+      margin: (get('rate.margin') as number | null) ?? defaultRateGuard(period),
     },
     sink: {
       type: get('sink.type') as SinkType,
