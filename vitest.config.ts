@@ -22,6 +22,8 @@ const unitExclude = ['scripts/kafka/**'];
 const timing = [
   'packages/drain/test/rate.test.ts',
   'packages/drain/test/group.test.ts',
+  'packages/drain/test/crash.test.ts',
+  'packages/drain/test/saturated-retries.test.ts',
   'e2e/original-scenario.test.ts',
   'e2e/scaling.test.ts',
 ];

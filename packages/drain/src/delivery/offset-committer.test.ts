@@ -1,6 +1,6 @@
 import { createLogger } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../pacing/manual-clock.ts';
+import { createManualClock } from '../../../../test-support/manual-clock.ts';
 import { createOffsetCommitter, type PartitionOffset } from './offset-committer.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
