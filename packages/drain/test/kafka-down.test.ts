@@ -3,15 +3,41 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { freePort, type RunningBroker, startBroker } from '../../../scripts/kafka/broker.ts';
+import {
+  freePort,
+  isAlive,
+  type RunningBroker,
+  startBroker,
+} from '../../../scripts/kafka/broker.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
 import { spawnWorker, workerEnv } from './support/worker-process.ts';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `url` until it answers `status`; resolves with the JSON body of that answer. */
+async function untilStatus(
+  url: string,
+  status: number,
+  timeoutMs: number,
+): Promise<{ body: unknown }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    const response = await fetch(url);
+    last = response.status;
+    const body: unknown = await response.json();
+    if (last === status) return { body };
+    await sleep(200);
+  }
+  throw new Error(`${url} still answered ${last}, not ${status}, after ${timeoutMs} ms`);
+}
+
 describe('a worker started while Kafka is unreachable', () => {
-  it('keeps trying, says it is not ready, delivers once Kafka appears, and stops cleanly', async () => {
+  it('keeps trying, delivers once Kafka appears, is not ready while a killed broker is away, and loses nothing', async () => {
     // A port nothing listens on yet; a broker of this test's own is started on it later.
     const port = await freePort();
+    const controllerPort = await freePort();
     const dir = await mkdtemp(join(tmpdir(), 'kafka-throttle-late-broker-'));
     const destination = await startDestination();
     const topic = 'late';
@@ -43,10 +69,7 @@ describe('a worker started while Kafka is unreachable', () => {
       expect(Number(again.fields.attempt)).toBeGreaterThan(Number(firstRetry.fields.attempt));
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
-      broker = await startBroker(
-        { dir, port, controllerPort: await freePort() },
-        { readyTimeoutMs: 240_000 },
-      );
+      broker = await startBroker({ dir, port, controllerPort }, { readyTimeoutMs: 240_000 });
       const kafka = new Kafka({
         clientId: 'drain-late-kafka-test',
         brokers: [broker.bootstrap],
@@ -57,8 +80,26 @@ describe('a worker started while Kafka is unreachable', () => {
       await destination.until((a) => a.length >= produced.length, 60_000);
       expect(destination.arrivals.map((a) => a.id)).toEqual(produced.map((p) => p.id));
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const retriesBefore = worker.lines.filter((l) => l.msg === retrying).length;
+
+      // An outage while it runs: the broker killed with SIGKILL, no clean shutdown.
+      const killedAt = Date.now();
+      process.kill(broker.pid, 'SIGKILL');
+      while (isAlive(broker.pid)) await sleep(50);
+      const notReady = await untilStatus(`${base}/readyz`, 503, 120_000);
+      expect(notReady.body).toMatchObject({ error: { code: 'not_ready' } });
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const noticedMs = Date.now() - killedAt;
+      broker = await startBroker({ dir, port, controllerPort }, { readyTimeoutMs: 240_000 });
+      await untilStatus(`${base}/readyz`, 200, 120_000);
+      const more = await produceBacklog(kafka, topic, { count: 3, partitions: 1, start: 3 });
+      await destination.until((a) => a.length >= produced.length + more.length, 120_000);
+      // Nothing lost and nothing out of order on the one partition, across the kill.
+      expect(destination.arrivals.map((a) => a.id)).toEqual(
+        [...produced, ...more].map((p) => p.id),
+      );
       console.log(
-        `kafka-down test: ${worker.lines.filter((l) => l.msg === retrying).length} retries logged before Kafka appeared`,
+        `kafka-down test: ${retriesBefore} retries logged before Kafka appeared; not ready ${noticedMs} ms after the broker was killed`,
       );
       worker.terminate();
       expect(await worker.exited).toBe(0);
@@ -68,5 +109,5 @@ describe('a worker started while Kafka is unreachable', () => {
       await destination.close();
       await rm(dir, { recursive: true, force: true });
     }
-  }, 420_000);
+  }, 600_000);
 });

@@ -34,7 +34,8 @@ function metric(
   return found ? sum : undefined;
 }
 
-const COUNT = 40;
+/** More than a partition's queue holds (its high water mark, 60 at this rate): some wait in Kafka. */
+const COUNT = 200;
 const PARTITIONS = 2;
 
 describe('the metrics the README tells operators to watch', () => {
@@ -57,7 +58,7 @@ describe('the metrics the README tells operators to watch', () => {
         KAFKA_BROKERS: testBrokers().join(','),
         KAFKA_TOPIC: topic,
         DRAIN_GROUP: uniqueName('metrics-group'),
-        RATE_MESSAGES: '10',
+        RATE_MESSAGES: '20',
         RATE_PERIOD: '1s',
         SINK: 'http',
         SINK_URL: destination.url,
@@ -69,12 +70,13 @@ describe('the metrics the README tells operators to watch', () => {
         (await fetch(`http://127.0.0.1:${listening.fields.port}/metrics`)).text();
       await worker.waitForLog('partitions assigned', 60_000);
       await destination.until((a) => a.length >= 5, 60_000);
-      // Mid-backlog: the rate holds records back, so partitions wait paused and lag is high.
-      let during = await scrape();
+      // Mid-backlog: lag is high, and partitions whose queue is full wait paused at the consumer.
+      const during = await scrape();
+      let held = during;
       const deadline = Date.now() + 30_000;
-      while ((metric(during, 'drain_paused_partitions') ?? 0) === 0 && Date.now() < deadline) {
+      while ((metric(held, 'drain_paused_partitions') ?? 0) === 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        during = await scrape();
+        held = await scrape();
       }
       await destination.until((a) => new Set(a.map((x) => x.id)).size >= COUNT, 90_000);
       // The last commit and gauges settle just after the last delivery.
@@ -88,7 +90,7 @@ describe('the metrics the README tells operators to watch', () => {
       const figures = {
         lagDuring: metric(during, 'drain_partition_lag'),
         lagAfter: metric(after, 'drain_partition_lag'),
-        pausedDuring: metric(during, 'drain_paused_partitions'),
+        pausedDuring: metric(held, 'drain_paused_partitions'),
         delivered: metric(after, 'drain_deliveries_total', { outcome: 'delivered' }),
         retried: metric(after, 'drain_deliveries_total', { outcome: 'retried' }),
         deadLettered: metric(after, 'drain_deliveries_total', { outcome: 'dead_lettered' }),
@@ -102,14 +104,14 @@ describe('the metrics the README tells operators to watch', () => {
       expect(figures.lagDuring).toBeGreaterThan(0);
       expect(figures.lagAfter).toBe(0);
       expect(figures.pausedDuring).toBeGreaterThan(0);
-      expect(metric(during, 'drain_partition_paused')).toBeDefined();
-      expect(metric(during, 'drain_queue_depth')).toBeDefined();
+      expect(metric(held, 'drain_partition_paused')).toBeGreaterThan(0);
+      expect(metric(held, 'drain_queue_depth')).toBeGreaterThan(0);
       expect(figures.delivered).toBe(COUNT - 1);
       expect(figures.retried).toBe(1);
       expect(figures.deadLettered).toBe(1);
       expect(figures.deadLetters).toBe(1);
       expect(metric(after, 'drain_dead_letters_total', { reason: 'status' })).toBe(1);
-      expect(figures.share).toBeCloseTo(10, 6);
+      expect(figures.share).toBeCloseTo(20, 6);
       expect(figures.assigned).toBe(PARTITIONS);
       expect(figures.attempts).toBe(destination.arrivals.length);
       expect(figures.commits).toBeGreaterThan(0);
@@ -120,5 +122,5 @@ describe('the metrics the README tells operators to watch', () => {
       worker.signal('SIGKILL');
       await destination.close();
     }
-  }, 240_000);
+  }, 300_000);
 });
