@@ -1,7 +1,7 @@
 import { createLogger, systemClock } from '@kafka-throttle/common';
 import type { Kafka, ProducerConfig, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 import { createKafkaProducer, placements } from './producer.ts';
 
 describe('placements', () => {
