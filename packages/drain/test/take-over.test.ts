@@ -5,7 +5,12 @@ import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
-import { spawnWorker, type WorkerProcess, workerEnv } from './support/worker-process.ts';
+import {
+  attemptStarts,
+  spawnWorker,
+  type WorkerProcess,
+  workerEnv,
+} from './support/worker-process.ts';
 
 const kafka = new Kafka({
   clientId: 'drain-take-over-test',
@@ -44,6 +49,7 @@ describe('a take-over while the rate is saturated', () => {
       RATE_PERIOD: `${PERIOD}ms`,
       SINK: 'http',
       SINK_URL: destination.url,
+      LOG_LEVEL: 'debug',
     });
     const workers: WorkerProcess[] = [];
     try {
@@ -93,10 +99,17 @@ describe('a take-over while the rate is saturated', () => {
       return order.some((n, i) => i > 0 && n < (order[i - 1] ?? 0));
     });
     console.log(
-      `take-over test: busiest period ${maxInWindow(arrivals, PERIOD)} arrivals, ${duplicates} duplicates, partitions out of order [${outOfOrder}]`,
+      `take-over test: busiest period ${maxInWindow(arrivals, PERIOD)} arrivals, ${maxInWindow(
+        workers.flatMap((w) => attemptStarts(w.lines)).sort((a, b) => a - b),
+        PERIOD,
+      )} logged starts, ${duplicates} duplicates, partitions out of order [${outOfOrder}]`,
     );
     expect(destination.uniqueIds()).toEqual(new Set(produced.map((p) => p.id)));
     expect(outOfOrder).toEqual([]);
+    // Exact on the start times the workers logged (the killed one's last attempts were never
+    // logged; they are counted at the destination below).
+    const starts = workers.flatMap((w) => attemptStarts(w.lines)).sort((a, b) => a - b);
+    expect(maxInWindow(starts, PERIOD), timesText(starts, 'starts')).toBeLessThanOrEqual(N);
     expect(maxInWindow(arrivals, PERIOD), timesText(arrivals)).toBeLessThanOrEqual(N);
     // Full windows were checked.
     expect(maxInWindow(arrivals, PERIOD)).toBeGreaterThanOrEqual(0.8 * N);
