@@ -7,6 +7,8 @@ const timing = [
   'packages/drain/test/group.test.ts',
   'e2e/original-scenario.test.ts',
   'e2e/scaling.test.ts',
+  // Three brokers of their own, killed and restarted: heavy on 2 cores, so never alongside others.
+  'e2e/cluster/**/*.test.ts',
 ];
 
 export default defineConfig({
