@@ -6,6 +6,7 @@ import {
   logLevel as KafkaLogLevel,
   type LogEntry,
 } from 'kafkajs';
+import { warnAboutUnreachableBrokers } from './bootstrap-check.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 
@@ -18,9 +19,13 @@ export interface KafkaClientOptions {
   overrides?: Partial<KafkaConfig>;
 }
 
-/** A kafkajs client whose own logs go through pino, with a client id unique to this process. */
+/**
+ * A kafkajs client whose own logs go through pino, with a client id unique to this process.
+ * With several bootstrap addresses, each one that cannot be reached is named in a warning.
+ */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
+  void warnAboutUnreachableBrokers(options.kafka.brokers, log);
   return new Kafka({
     clientId: `${options.kafka.clientId}-${options.role}-${hostname()}-${process.pid}`,
     brokers: options.kafka.brokers,
