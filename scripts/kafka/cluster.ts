@@ -111,7 +111,9 @@ export async function startCluster(
         await sleep(250);
       }
       await spawnNode(id);
-      await waitForBrokers(bootstrap, [id], readyTimeoutMs, options.dir);
+      await waitForBrokers(bootstrap, [id], readyTimeoutMs, options.dir).catch((error: Error) => {
+        throw new Error(`${error.message}\n${logTails(options.dir, nodes)}`);
+      });
     },
     async stop() {
       await Promise.all(nodes.map((n) => halt(n.id, 30_000)));
@@ -141,6 +143,17 @@ async function killProcess(pid: number): Promise<void> {
   while (isAlive(pid)) await sleep(20);
 }
 
+/** The last lines of every node's broker.log, for an error a person can act on. */
+function logTails(dir: string, nodes: readonly RunningNode[]): string {
+  return nodes
+    .map((node) => {
+      const file = join(dir, `node-${node.id}`, 'broker.log');
+      const lines = existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n') : [];
+      return `--- node ${node.id} (${node.pid === undefined ? 'stopped' : `pid ${node.pid}`}):\n${lines.slice(-8).join('\n')}`;
+    })
+    .join('\n');
+}
+
 /** The cluster id every node's store is formatted with; made once, kept in `dir`. */
 async function sharedClusterId(dir: string): Promise<string> {
   const file = join(dir, 'cluster.id');
@@ -162,27 +175,30 @@ export async function waitForBrokers(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let seen: number[] = [];
+  let lastError = '';
   for (;;) {
+    // Generous timeouts: on a busy 2-core machine a node that is up can still answer slowly.
     const admin = new Kafka({
       clientId: 'kafka-throttle-cluster-probe',
       brokers: bootstrap.split(','),
       logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000,
-      retry: { retries: 0 },
+      connectionTimeout: 3000,
+      requestTimeout: 10_000,
+      retry: { retries: 2, initialRetryTime: 200 },
     }).admin();
     try {
       await admin.connect();
       const described = await admin.describeCluster();
       seen = described.brokers.map((b) => b.nodeId);
       if (described.controller !== null && ids.every((id) => seen.includes(id))) return;
-    } catch {
-      // not up yet
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
     } finally {
       await admin.disconnect().catch(() => {});
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `nodes ${ids.join(', ')} were not all registered after ${timeoutMs} ms (seen: ${seen.join(', ') || 'none'}); see the broker.log files under ${dir}`,
+        `nodes ${ids.join(', ')} were not all registered after ${timeoutMs} ms (registered: ${seen.join(', ') || 'none seen'}; last error: ${lastError || 'none'}); see the broker.log files under ${dir}`,
       );
     }
     await sleep(500);
