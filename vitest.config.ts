@@ -1,5 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests that need no Kafka: pure logic beside its source, the scripts' own logic, and process
+// tests that spawn no broker. `pnpm test:unit` runs only these, without starting a broker.
+const brokerFreeProcessTests = [
+  'packages/common/test/config-or-exit.test.ts',
+  'packages/common/test/service-process.test.ts',
+];
+// The pacing simulation and the shared test helpers are pure logic too.
+const pureTestSupport = ['packages/drain/test/pacing/**/*.test.ts', 'test-support/**/*.test.ts'];
+const unit = [
+  'packages/*/src/**/*.test.ts',
+  'scripts/**/*.test.ts',
+  ...brokerFreeProcessTests,
+  ...pureTestSupport,
+];
+// scripts/kafka starts brokers of its own: not a unit test.
+const unitExclude = ['scripts/kafka/**'];
+
 // Tests that check the rate at the destination measure arrival times, which CPU contention on a
 // 2-core machine distorts. They run after everything else, one file at a time.
 const timing = [
@@ -11,10 +28,13 @@ const timing = [
   'e2e/cluster/**/*.test.ts',
 ];
 
+// One throwaway broker for the run (shared by the projects that need one); each test uses its
+// own topics and groups. Not on the root config: vitest runs the root's global setup for every
+// run, `--project unit` included.
+const kafka = { globalSetup: ['./test-support/global-setup.ts'] };
+
 export default defineConfig({
   test: {
-    // One throwaway broker for the run; each test uses its own topics and groups.
-    globalSetup: ['./test-support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -24,20 +44,30 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'main',
-          include: [
-            'packages/*/src/**/*.test.ts',
-            'packages/*/test/**/*.test.ts',
-            'scripts/**/*.test.ts',
-            'e2e/**/*.test.ts',
-          ],
-          exclude: ['**/node_modules/**', ...timing],
+          name: 'unit',
+          include: unit,
+          exclude: ['**/node_modules/**', ...unitExclude],
           sequence: { groupOrder: 0 },
         },
       },
       {
         extends: true,
         test: {
+          ...kafka,
+          name: 'main',
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'scripts/kafka/**/*.test.ts',
+            'e2e/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', ...brokerFreeProcessTests, ...pureTestSupport, ...timing],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          ...kafka,
           name: 'timing',
           include: timing,
           sequence: { groupOrder: 1 },

@@ -1,7 +1,11 @@
 import { createLogger, loadConfig } from '@kafka-throttle/common';
+import {
+  createDrainWorker,
+  type PreparedAttempt,
+  type Sink,
+  type SinkOutcome,
+} from '@kafka-throttle/drain';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import type { PreparedAttempt, Sink, SinkOutcome } from '../packages/drain/src/sinks/sink.ts';
-import { createDrainWorker } from '../packages/drain/src/worker.ts';
 
 export interface CeilingRun {
   plain: number;

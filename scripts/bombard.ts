@@ -1,4 +1,4 @@
-import { systemClock } from '../packages/common/src/index.ts';
+import { systemClock } from '@kafka-throttle/common';
 import { parseBombardArgs, USAGE, UsageError } from './bombard/options.ts';
 import { createPoster } from './bombard/post.ts';
 import { createProgress } from './bombard/progress.ts';

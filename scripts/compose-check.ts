@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { configSchema, defaultConfigDir, loadConfig } from '@kafka-throttle/common';
 import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, defaultConfigDir, loadConfig } from '../packages/common/src/index.ts';
 import { checkClusterProfile } from './compose-cluster-check.ts';
 import { kafkaVersion } from './kafka/broker.ts';
 

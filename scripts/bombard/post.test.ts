@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock } from '@kafka-throttle/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../packages/common/src/index.ts';
 import { createPoster } from './post.ts';
 import { runRequests } from './run.ts';
 

@@ -1,5 +1,5 @@
+import { systemClock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../packages/common/src/index.ts';
 import { createProgress, renderBar } from './progress.ts';
 import type { Outcome } from './summary.ts';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../packages/common/src/index.ts';
+import type { Clock } from '@kafka-throttle/common';
 import type { Outcome } from './summary.ts';
 
 export interface Tally {

@@ -1,5 +1,5 @@
+import type { Clock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../packages/common/src/index.ts';
 import { runRequests, scheduledStart } from './run.ts';
 import type { Outcome } from './summary.ts';
 

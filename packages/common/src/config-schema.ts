@@ -144,6 +144,11 @@ export const configSchema = {
     'INGEST_MAX_BATCH_BYTES',
     1_000_000,
   ),
+  'ingest.shutdownTimeout': duration(
+    'longest graceful stop before ingest exits anyway',
+    'INGEST_SHUTDOWN_TIMEOUT',
+    '10s',
+  ),
   'drain.group': text('consumer group id', 'DRAIN_GROUP', 'throttle-drain'),
   'drain.host': text(
     'address the drain health and metrics server listens on',
@@ -179,12 +184,18 @@ export const configSchema = {
     coerce: (t) => (t.trim() === '' ? null : intText(t)),
     valid: (v) => v === null || (isInt(v) && v > 0),
   },
-  'rate.margin': duration(
-    'extra spacing added to the period when pacing, for arrival jitter between workers and the destination; costs that share of the rate',
-    'RATE_MARGIN',
-    '0ms',
-    0,
-  ),
+  // The guard that makes the rate hold where the destination counts it, not where workers
+  // start: measured arrival jitter between a worker and a destination in another process,
+  // timer lateness and clock skew between hosts (README, "The guard"). An override only.
+  'rate.margin': {
+    doc: 'guard added to the period when pacing, for arrival jitter, timer lateness and clock skew between hosts; costs margin / (period + margin) of the rate',
+    env: 'RATE_MARGIN',
+    default: null,
+    defaultText: '10ms, at most 2% of rate.period',
+    expected: 'a duration such as "250ms", "5s", "1m" or milliseconds',
+    coerce: (t) => (t.trim() === '' ? null : durationText(t)),
+    valid: (v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0),
+  },
   'sink.type': oneOf('`log` (one JSON line per delivery on stdout) or `http`', 'SINK', 'log', [
     'log',
     'http',

@@ -44,9 +44,10 @@ describe('loadConfig defaults', () => {
         linger: 2,
         maxBatchMessages: 500,
         maxBatchBytes: 1_000_000,
+        shutdownTimeout: 10_000,
       },
       drain: { group: 'throttle-drain', host: '0.0.0.0', port: 8081, shutdownTimeout: 8000 },
-      rate: { messages: 5, period: 5000, burst: 5, margin: 0 },
+      rate: { messages: 5, period: 5000, burst: 5, margin: 10 },
       sink: {
         type: 'log',
         url: undefined,
@@ -192,6 +193,11 @@ describe('loadConfig validation', () => {
       'ingest.maxBatchMessages: must be a positive integer, got "many"',
     ],
     ['INGEST_MAX_BATCH_BYTES', '0', 'ingest.maxBatchBytes: must be a positive integer, got 0'],
+    [
+      'INGEST_SHUTDOWN_TIMEOUT',
+      '0',
+      'ingest.shutdownTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
+    ],
     ['DRAIN_GROUP', '', 'drain.group: must be a non-empty string, got ""'],
     ['DRAIN_HOST', '', 'drain.host: must be a non-empty string, got ""'],
     ['DRAIN_PORT', '-1', 'drain.port: must be a port number from 0 to 65535, got -1'],
@@ -276,6 +282,16 @@ describe('loadConfig validation', () => {
     expect(refuse({ RATE_MESSAGES: '5', RATE_BURST: '6' })).toEqual([
       'rate.burst: must be a positive integer no larger than rate.messages (5), got 6',
     ]);
+  });
+
+  it('guards the rate by 10 ms by default, at most 2% of the period; RATE_MARGIN overrides', () => {
+    const margin = (env: Record<string, string>) => loadConfig({ configDir: dir, env }).rate.margin;
+    expect(margin({ RATE_PERIOD: '1s' })).toBe(10);
+    expect(margin({ RATE_PERIOD: '1m' })).toBe(10);
+    expect(margin({ RATE_PERIOD: '250ms' })).toBe(5);
+    expect(margin({ RATE_PERIOD: '10ms' })).toBeCloseTo(0.2, 12);
+    expect(margin({ RATE_PERIOD: '1s', RATE_MARGIN: '0' })).toBe(0);
+    expect(margin({ RATE_PERIOD: '1s', RATE_MARGIN: '' })).toBe(10);
   });
 
   it('refuses a pacing margin as long as the period', () => {

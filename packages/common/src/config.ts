@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
 import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
-import { ConfigError } from './errors.ts';
+import { CommonError, ConfigError } from './errors.ts';
+import { defaultRateGuard } from './rate-guard.ts';
 import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
@@ -26,6 +27,7 @@ export interface Config {
     linger: number;
     maxBatchMessages: number;
     maxBatchBytes: number;
+    shutdownTimeout: number;
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
@@ -116,6 +118,7 @@ function configFiles(
 function toConfig(get: (key: ConfigKey) => unknown): Config {
   const topic = get('kafka.topic') as string;
   const messages = get('rate.messages') as number;
+  const period = get('rate.period') as number;
   return {
     kafka: {
       brokers: get('kafka.brokers') as string[],
@@ -132,6 +135,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       linger: get('ingest.linger') as number,
       maxBatchMessages: get('ingest.maxBatchMessages') as number,
       maxBatchBytes: get('ingest.maxBatchBytes') as number,
+      shutdownTimeout: get('ingest.shutdownTimeout') as number,
     },
     drain: {
       group: get('drain.group') as string,
@@ -141,9 +145,9 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
     },
     rate: {
       messages,
-      period: get('rate.period') as number,
+      period,
       burst: (get('rate.burst') as number | null) ?? messages,
-      margin: get('rate.margin') as number,
+      margin: (get('rate.margin') as number | null) ?? defaultRateGuard(period),
     },
     sink: {
       type: get('sink.type') as SinkType,
@@ -221,7 +225,10 @@ function registerFormats(): void {
         typeof value === 'string' && spec.coerce ? spec.coerce(value) : value,
       validate: (value: unknown) => {
         if (!spec.valid(value)) {
-          throw new Error(`must be ${spec.expected}, got ${shown(spec, value)}`);
+          throw new CommonError(
+            'invalid_config',
+            `must be ${spec.expected}, got ${shown(spec, value)}`,
+          );
         }
       },
     });

@@ -1,19 +1,34 @@
 /**
  * An error with a stable machine-readable `code`. Callers branch on `code`, never on `message`,
- * so messages can be improved without breaking anyone.
+ * so messages can be improved without breaking anyone. Each package narrows `Code` to its own
+ * closed union (as `CommonError` does here), so a code nobody handles cannot appear by accident.
  */
-export class ThrottleError extends Error {
-  readonly code: string;
+export class ThrottleError<Code extends string = string> extends Error {
+  readonly code: Code;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ThrottleError';
     this.code = code;
   }
 }
 
+/**
+ * Every code an error thrown by `@kafka-throttle/common` can carry:
+ * - `invalid_config`: a configuration value is invalid; the message names key, value and expectation.
+ * - `topics_not_ready`: topics exist, but a partition still had no leader after the last check.
+ */
+export type CommonErrorCode = 'invalid_config' | 'topics_not_ready';
+
+export class CommonError extends ThrottleError<CommonErrorCode> {
+  constructor(code: CommonErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'CommonError';
+  }
+}
+
 /** Raised at start-up when configuration is invalid; `problems` has one line per bad key. */
-export class ConfigError extends ThrottleError {
+export class ConfigError extends CommonError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {

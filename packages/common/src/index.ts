@@ -17,7 +17,7 @@ export { loadConfigOrExit } from './config-or-exit.ts';
 export { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
-export { ConfigError, ThrottleError } from './errors.ts';
+export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export {
   configuredTopics,
   createKafkaClient,
@@ -26,4 +26,5 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';

@@ -6,8 +6,11 @@ import {
   logLevel as KafkaLogLevel,
   type LogEntry,
 } from 'kafkajs';
+import { retryWithBackoff } from './backoff.ts';
 import { warnAboutUnreachableBrokers } from './bootstrap-check.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
+import { CommonError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 export interface KafkaClientOptions {
@@ -71,9 +74,14 @@ export function configuredTopics(config: Pick<Config, 'kafka' | 'dlq'>): TopicSp
 /**
  * Creates the topics that are missing and waits until every partition has a leader.
  * Safe to call from several processes at once: losing the creation race is success too.
- * Returns the names it created itself. Existing topics keep their partition count.
+ * Returns the names it created itself. Existing topics keep their partition count. Throws a
+ * `topics_not_ready` CommonError when a partition still has no leader after about five seconds.
  */
-export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly TopicSpec[],
+  clock: Clock = systemClock,
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
   const created: string[] = [];
@@ -88,24 +96,27 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
   await waitForLeaders(
     admin,
     topics.map((t) => t.topic),
+    clock,
   );
   return created;
 }
 
-async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
+// A fresh topic's leaders are elected within a second or two; five seconds of checks is plenty.
+const LEADER_CHECK = { initialMs: 100, maxMs: 100, jitter: 'none', maxAttempts: 50 } as const;
+
+async function waitForLeaders(admin: Admin, topics: string[], clock: Clock): Promise<void> {
+  await retryWithBackoff(
+    async () => {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
       const ready = metadata.every(
         (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
       );
-      if (ready) return;
-    } catch (error) {
-      if (attempt >= 50) throw error;
-    }
-    if (attempt >= 50) throw new Error(`topics ${topics.join(', ')} have no leader yet`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+      if (!ready) {
+        throw new CommonError('topics_not_ready', `topics ${topics.join(', ')} have no leader yet`);
+      }
+    },
+    { ...LEADER_CHECK, clock },
+  );
 }
 
 function isTopicAlreadyExists(error: unknown): boolean {

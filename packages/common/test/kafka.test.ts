@@ -1,8 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { fromKafkaMessage, toKafkaMessage } from '../src/envelope.ts';
-import { ensureTopics } from '../src/kafka.ts';
+import { ensureTopics, fromKafkaMessage, toKafkaMessage } from '../src/index.ts';
 
 const kafka = new Kafka({
   clientId: 'common-test',

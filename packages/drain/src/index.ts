@@ -1,21 +1,15 @@
+export type { ConsumerTuning } from './consumer/consumer-tuning.ts';
 export {
-  createDeadLetter,
-  type DeadLetter,
   type DeadLetterCause,
   type DeadLetterRecord,
   DLQ_HEADERS,
-} from './dead-letter.ts';
-export { type ConsumerTuning, defaultConsumerTuning } from './kafka-source.ts';
+} from './delivery/dead-letter.ts';
+export { DrainError, type DrainErrorCode } from './errors.ts';
 export { monotonicClock } from './monotonic-clock.ts';
-export { createRetryPolicy, type RetryDecision, type RetryPolicy } from './retry-policy.ts';
 export { createHttpSink, type HttpSinkOptions } from './sinks/http-sink.ts';
 export { createLogSink, type LogSinkOptions } from './sinks/log-sink.ts';
 export { parseRetryAfter } from './sinks/retry-after.ts';
-export type { Delivery, Sink, SinkOutcome } from './sinks/sink.ts';
+export type { Delivery, PreparedAttempt, Sink, SinkOutcome } from './sinks/sink.ts';
 export { sinkFromConfig } from './sinks/sink-from-config.ts';
-export {
-  createDrainWorker,
-  type DrainTuning,
-  type DrainWorker,
-  type DrainWorkerOptions,
-} from './worker.ts';
+export type { DrainTuning } from './tuning.ts';
+export { createDrainWorker, type DrainWorker, type DrainWorkerOptions } from './worker.ts';

@@ -1,8 +1,8 @@
 import { createLogger } from '@kafka-throttle/common';
 import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { createManualClock, settle } from '../../../test-support/manual-clock.ts';
 import { FakePort } from '../test/support/fake-port.ts';
-import { ManualClock, settle } from '../test/support/manual-clock.ts';
 import type { IngestError } from './errors.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { createProduceBatcher, type Placement } from './produce-batcher.ts';
@@ -10,7 +10,7 @@ import { createProduceBatcher, type Placement } from './produce-batcher.ts';
 const logger = createLogger({ level: 'silent', name: 'test' });
 
 function setup(overrides: { linger?: number; maxMessages?: number; maxBytes?: number } = {}) {
-  const clock = new ManualClock();
+  const clock = createManualClock();
   const port = new FakePort();
   const metrics = createIngestMetrics({ processMetrics: false });
   const batcher = createProduceBatcher({

@@ -1,4 +1,10 @@
-import { type Clock, ensureTopics, type Logger, type TopicSpec } from '@kafka-throttle/common';
+import {
+  type Clock,
+  ensureTopics,
+  type Logger,
+  retryWithBackoff,
+  type TopicSpec,
+} from '@kafka-throttle/common';
 import type { Admin, Kafka } from 'kafkajs';
 
 export type ReadinessStatus = { ready: true } | { ready: false; reason: string };
@@ -55,27 +61,43 @@ export function createReadiness(options: ReadinessOptions): Readiness {
   async function check(): Promise<void> {
     admin ??= kafka.admin();
     await admin.connect();
-    const created = await ensureTopics(admin, topics);
+    const created = await ensureTopics(admin, topics, clock);
     if (created.length > 0) log.info({ created }, 'created topics');
     topicsReady = true;
     await producer.connect();
   }
 
+  /** One check, reported; rejects when Kafka is not usable, so the retry loop tries again. */
+  async function checkAndReport(): Promise<void> {
+    const slow = new AbortController();
+    void clock.sleep(checkTimeout, slow.signal).then(() => {
+      if (!slow.signal.aborted) report(`Kafka did not answer within ${checkTimeout} ms`);
+    });
+    try {
+      await check();
+      report(undefined);
+    } catch (error) {
+      report(`Kafka is unreachable or the topic is unusable: ${messageOf(error)}`);
+      throw error;
+    } finally {
+      slow.abort();
+    }
+  }
+
   async function loop(): Promise<void> {
     while (!stopping.signal.aborted) {
-      const slow = new AbortController();
-      void clock.sleep(checkTimeout, slow.signal).then(() => {
-        if (!slow.signal.aborted) report(`Kafka did not answer within ${checkTimeout} ms`);
+      // While Kafka is away, checks back off from retryInterval up to the normal checkInterval,
+      // so a returning broker is noticed no later than a healthy one would be re-checked.
+      await retryWithBackoff(checkAndReport, {
+        clock,
+        initialMs: retryInterval,
+        maxMs: Math.max(retryInterval, checkInterval),
+        jitter: 'none',
+        signal: stopping.signal,
+      }).catch(() => {
+        // Only stopping ends the retries; the problem is already reported.
       });
-      try {
-        await check();
-        report(undefined);
-      } catch (error) {
-        report(`Kafka is unreachable or the topic is unusable: ${messageOf(error)}`);
-      } finally {
-        slow.abort();
-      }
-      await clock.sleep(problem ? retryInterval : checkInterval, stopping.signal);
+      await clock.sleep(checkInterval, stopping.signal);
     }
   }
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { type Config, createKafkaClient, createLogger, loadConfig } from '@kafka-throttle/common';
 import { logLevel } from 'kafkajs';
 import { testBrokers } from '../../../../test-support/kafka.ts';
-import { createDrainWorker, type DrainTuning, type DrainWorker } from '../../src/worker.ts';
+import { createDrainWorker, type DrainTuning, type DrainWorker } from '../../src/index.ts';
 
 /** A parsed log line of an in-process worker. */
 export type LogRecord = Record<string, unknown> & { msg: string };

@@ -1,8 +1,9 @@
 import type { Clock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
+import type { Permit, RateLimiter } from '../pacing/rate-limiter.ts';
 import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
+import { createFlowControl } from './flow-control.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
-import type { Permit, RateLimiter } from './rate-limiter.ts';
 
 /** Time that moves only when the test says so; sleepers wake in time order. */
 function manualClock(start: number) {
@@ -74,11 +75,13 @@ describe('createDispatcher', () => {
   it('starts one attempt per permit, at the time the limiter names, partitions in turn', async () => {
     const { clock, advance } = manualClock(10_000);
     const queues = createPartitionQueues({
-      highWater: 100,
-      lowWater: 10,
-      maxBytes: 1e9,
-      onPause() {},
-      onResume() {},
+      flow: createFlowControl({
+        highWater: 100,
+        lowWater: 10,
+        maxBytes: 1e9,
+        onPause() {},
+        onResume() {},
+      }),
     });
     queues.assign([0, 1]);
     queues.push(0, [record(0), record(1)]);
@@ -89,17 +92,17 @@ describe('createDispatcher', () => {
       queues,
       limiter,
       clock,
-      prepare: async (pick: ReadyPick, attempt: number) =>
-        sendable(pick.partition, () => {
-          started.push(`${clock.now()} p${pick.partition}/${pick.record.offset} #${attempt}`);
-          // The sink answers at once; the record is delivered.
-          queueMicrotask(() => {
-            queues.complete(pick.partition);
-            dispatcher.workArrived();
-          });
-        }),
     });
-    const running = dispatcher.run();
+    const running = dispatcher.run(async (pick: ReadyPick, attempt: number) =>
+      sendable(pick.partition, () => {
+        started.push(`${clock.now()} p${pick.partition}/${pick.record.offset} #${attempt}`);
+        // The sink answers at once; the record is delivered.
+        queueMicrotask(() => {
+          queues.complete(pick.partition);
+          dispatcher.workArrived();
+        });
+      }),
+    );
     await advance(10_400);
     expect(started).toEqual(['10050 p0/0 #1', '10150 p1/0 #1', '10250 p0/1 #1', '10350 p1/1 #1']);
     await dispatcher.stop();
@@ -109,11 +112,13 @@ describe('createDispatcher', () => {
   it('never asks for a permit it cannot use at once, and wakes when work arrives', async () => {
     const { clock, advance } = manualClock(0);
     const queues = createPartitionQueues({
-      highWater: 100,
-      lowWater: 10,
-      maxBytes: 1e9,
-      onPause() {},
-      onResume() {},
+      flow: createFlowControl({
+        highWater: 100,
+        lowWater: 10,
+        maxBytes: 1e9,
+        onPause() {},
+        onResume() {},
+      }),
     });
     queues.assign([0]);
     const { limiter, asked } = everyMs(clock, 10, 0);
@@ -122,9 +127,8 @@ describe('createDispatcher', () => {
       queues,
       limiter,
       clock,
-      prepare: async (pick) => sendable(pick.partition, () => started.push(clock.now())),
     });
-    void dispatcher.run();
+    void dispatcher.run(async (pick) => sendable(pick.partition, () => started.push(clock.now())));
     await advance(500);
     expect(asked()).toBe(0);
     queues.push(0, [record(0), record(1)]);
@@ -139,11 +143,13 @@ describe('createDispatcher', () => {
   it('starts nothing after stop', async () => {
     const { clock, advance } = manualClock(0);
     const queues = createPartitionQueues({
-      highWater: 100,
-      lowWater: 10,
-      maxBytes: 1e9,
-      onPause() {},
-      onResume() {},
+      flow: createFlowControl({
+        highWater: 100,
+        lowWater: 10,
+        maxBytes: 1e9,
+        onPause() {},
+        onResume() {},
+      }),
     });
     queues.assign([0]);
     queues.push(0, [record(0)]);
@@ -153,9 +159,8 @@ describe('createDispatcher', () => {
       queues,
       limiter,
       clock,
-      prepare: async (pick) => sendable(pick.partition, () => started.push(clock.now())),
     });
-    void dispatcher.run();
+    void dispatcher.run(async (pick) => sendable(pick.partition, () => started.push(clock.now())));
     await advance(500);
     await dispatcher.stop();
     await advance(2000);
@@ -165,11 +170,13 @@ describe('createDispatcher', () => {
   it('gives a readied attempt up when its permit is more than the lead time away, and readies it again in time', async () => {
     const { clock, advance } = manualClock(0);
     const queues = createPartitionQueues({
-      highWater: 100,
-      lowWater: 10,
-      maxBytes: 1e9,
-      onPause() {},
-      onResume() {},
+      flow: createFlowControl({
+        highWater: 100,
+        lowWater: 10,
+        maxBytes: 1e9,
+        onPause() {},
+        onResume() {},
+      }),
     });
     queues.assign([0]);
     queues.push(0, [record(0)]);
@@ -180,19 +187,18 @@ describe('createDispatcher', () => {
       limiter,
       clock,
       leadMs: 1000,
-      prepare: async (pick, attempt) => {
-        events.push(`${clock.now()} prepare #${attempt}`);
-        return sendable(
-          pick.partition,
-          () => events.push(`${clock.now()} send`),
-          () => {
-            events.push(`${clock.now()} cancel`);
-            queues.release(pick.partition);
-          },
-        );
-      },
     });
-    void dispatcher.run();
+    void dispatcher.run(async (pick, attempt) => {
+      events.push(`${clock.now()} prepare #${attempt}`);
+      return sendable(
+        pick.partition,
+        () => events.push(`${clock.now()} send`),
+        () => {
+          events.push(`${clock.now()} cancel`);
+          queues.release(pick.partition);
+        },
+      );
+    });
     await advance(6000);
     expect(events).toEqual(['0 prepare #1', '0 cancel', '4000 prepare #1', '5000 send']);
     await dispatcher.stop();
@@ -201,11 +207,13 @@ describe('createDispatcher', () => {
   it('takes a readied attempt at once when the sink needs no time to ready it', async () => {
     const { clock, advance } = manualClock(0);
     const queues = createPartitionQueues({
-      highWater: 100,
-      lowWater: 10,
-      maxBytes: 1e9,
-      onPause() {},
-      onResume() {},
+      flow: createFlowControl({
+        highWater: 100,
+        lowWater: 10,
+        maxBytes: 1e9,
+        onPause() {},
+        onResume() {},
+      }),
     });
     queues.assign([0, 1]);
     queues.push(0, [record(0)]);
@@ -217,9 +225,10 @@ describe('createDispatcher', () => {
       limiter,
       clock,
       // No promise: ready on the spot, as the log sink is.
-      prepare: (pick) => sendable(pick.partition, () => started.push(`p${pick.partition}`)),
     });
-    void dispatcher.run();
+    void dispatcher.run((pick) =>
+      sendable(pick.partition, () => started.push(`p${pick.partition}`)),
+    );
     await advance(1);
     expect(started).toEqual(['p0', 'p1']);
     await dispatcher.stop();

@@ -1,6 +1,10 @@
-import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from '../rate-limiter.ts';
+import { createManualClock, offsetClock } from '../../../../test-support/manual-clock.ts';
+import {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from '../../src/pacing/rate-limiter.ts';
 import { createEventQueue } from './event-queue.ts';
-import { createManualClock, offsetClock } from './manual-clock.ts';
 
 /** How one simulated worker process behaves. */
 export interface SimulatedWorker {

@@ -1,30 +1,11 @@
 import type { Clock, Config, Logger } from '@kafka-throttle/common';
-import { configuredTopics, ensureTopics } from '@kafka-throttle/common';
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { retryWithBackoff } from '@kafka-throttle/common';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { DrainError, errorMessage } from '../errors.ts';
+import { type ConsumerState, consumerOf, notReadyReason } from './consumer-state.ts';
+import type { ConsumerTuning } from './consumer-tuning.ts';
 import { joinAwareAssigner } from './join-aware-assigner.ts';
-
-export interface ConsumerTuning {
-  /** A member silent this long is dropped from the group and its partitions move on. */
-  sessionTimeout: number;
-  /** Also how soon a member notices that a rebalance started. */
-  heartbeatInterval: number;
-  /**
-   * Longest wait of a fetch with nothing new, and kafkajs's sleep when every partition is
-   * paused: it bounds how late a resumed partition is fetched again (the default is 5 s).
-   */
-  maxWaitTimeInMs: number;
-  maxBytesPerPartition: number;
-  /** Pause between attempts to reach Kafka while it is down. */
-  reconnectDelayMs: number;
-}
-
-export const defaultConsumerTuning: ConsumerTuning = {
-  sessionTimeout: 10_000,
-  heartbeatInterval: 1000,
-  maxWaitTimeInMs: 100,
-  maxBytesPerPartition: 1_048_576,
-  reconnectDelayMs: 1000,
-};
+import { createTopicAdmin } from './topic-admin.ts';
 
 export interface KafkaSourceOptions {
   config: Config;
@@ -32,6 +13,10 @@ export interface KafkaSourceOptions {
   logger: Logger;
   clock: Clock;
   tuning: ConsumerTuning;
+}
+
+/** What the source tells the worker about its assignment and records. */
+export interface SourceListener {
   /**
    * A new generation: the partitions of the request topic this worker now owns. kafkajs fetches
    * them again from their committed offsets, so anything queued may be dropped.
@@ -51,7 +36,7 @@ export interface KafkaSourceOptions {
 
 export interface KafkaSource {
   /** Starts connecting in the background; keeps trying while Kafka is unreachable. */
-  start(): void;
+  start(listener: SourceListener): void;
   /** Undefined when in the group (with or without partitions); otherwise why not. */
   notReadyReason(): string | undefined;
   pause(partitions: number[]): void;
@@ -63,45 +48,40 @@ export interface KafkaSource {
   stop(): Promise<void>;
 }
 
+const IGNORE: SourceListener = {
+  onAssigned() {},
+  onPacing() {},
+  onLost() {},
+  onRecords() {},
+};
+
 /**
  * The kafkajs side of a worker: joins `drain.group`, hands fetched records over without
  * waiting for their delivery, pauses and resumes partitions on request, and commits the offsets
  * it is given. kafkajs fetches from the last *resolved* offset, so every record handed over is
  * resolved at once (fetching moves on) and committing is left to the worker (autoCommit off).
- * A consumer that crashes for good is replaced; Kafka being down is waited out.
+ * A consumer that crashes for good is replaced; Kafka being down is waited out. Its states and
+ * their transitions are written down at `ConsumerState`.
  */
 export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   const { config, kafka, clock, tuning } = options;
   const topic = config.kafka.topic;
   const logger = options.logger.child({ component: 'kafka-source' });
-  const admin: Admin = kafka.admin();
-  let consumer: Consumer | undefined;
+  const admin = createTopicAdmin(kafka, config, clock);
+  let state: ConsumerState = {
+    kind: 'outside',
+    consumer: undefined,
+    problem: 'connecting to Kafka',
+  };
+  /** The topic's partition count as last read; partitions may be added at run time. */
   let totalPartitions = config.kafka.partitions;
-  let stopping = false;
-  let joined = false;
-  let problem: string | undefined = 'connecting to Kafka';
-  let adminConnected = false;
-  /** Last time the coordinator confirmed our membership (join or heartbeat), clock ms. */
-  let confirmedAt = 0;
-  let lapsed = false;
-  let current: number[] = [];
-  let leaseTimer: AbortController | undefined;
+  /** Aborted by stop(): ends the reconnect wait and the lease watch. */
   const stopSignal = new AbortController();
-  let lifecycle: Promise<void> | undefined;
+  /** Set by start(); nothing calls it before, because nothing is fetched before. */
+  let listener: SourceListener = IGNORE;
 
-  async function prepareTopics(): Promise<void> {
-    if (!adminConnected) {
-      await admin.connect();
-      adminConnected = true;
-    }
-    await ensureTopics(admin, configuredTopics(config));
-    totalPartitions = await countPartitions();
-  }
-
-  async function countPartitions(): Promise<number> {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0]?.partitions.length ?? totalPartitions;
-  }
+  const isCurrent = (created: Consumer): boolean => consumerOf(state) === created;
+  const stopping = (): boolean => state.kind === 'stopped';
 
   function createConsumer(): Consumer {
     const created = kafka.consumer({
@@ -112,35 +92,31 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       maxBytesPerPartition: tuning.maxBytesPerPartition,
       partitionAssigners: [
         joinAwareAssigner(() => {
-          if (consumer === created) holdBack('rejoining the consumer group');
+          if (isCurrent(created)) holdBack('rejoining the consumer group');
         }),
       ],
     });
     const { GROUP_JOIN, CRASH, STOP, DISCONNECT, HEARTBEAT } = created.events;
 
     created.on(GROUP_JOIN, ({ payload }) => {
-      if (consumer !== created) return;
-      joined = true;
-      lapsed = false;
-      confirmedAt = clock.now();
-      problem = undefined;
+      if (!isCurrent(created)) return;
       const partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
-      current = partitions;
+      state = { kind: 'member', consumer: created, partitions, confirmedAt: clock.now() };
       const known = Math.max(totalPartitions, ...partitions.map((p) => p + 1));
       // Called synchronously inside kafkajs's join, before its first fetch of the generation.
-      options.onAssigned(partitions, known);
+      listener.onAssigned(partitions, known);
       logger.info(
         { memberId: payload.memberId, partitions, totalPartitions: known },
         'joined the consumer group',
       );
       // A topic may have grown; the share is corrected as soon as the count is known.
-      countPartitions()
+      admin
+        .countPartitions()
         .then((total) => {
-          if (total !== totalPartitions) {
-            totalPartitions = total;
-            if (consumer === created && joined && !lapsed) {
-              options.onPacing(current, total, 'the topic has a new partition count');
-            }
+          if (total === totalPartitions) return;
+          totalPartitions = total;
+          if (isCurrent(created) && state.kind === 'member') {
+            listener.onPacing(state.partitions, total, 'the topic has a new partition count');
           }
         })
         .catch((error: unknown) => {
@@ -149,48 +125,47 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     });
 
     created.on(HEARTBEAT, () => {
-      if (consumer !== created || !joined) return;
-      confirmedAt = clock.now();
-      if (lapsed) {
+      if (!isCurrent(created)) return;
+      if (state.kind === 'member') state = { ...state, confirmedAt: clock.now() };
+      else if (state.kind === 'lapsed') {
         // Still a member of the same generation after all; the partitions count as new.
-        lapsed = false;
-        logger.info({ partitions: current }, 'heartbeats get through again');
-        options.onPacing(current, totalPartitions, 'heartbeats get through again');
+        const { partitions } = state;
+        state = { kind: 'member', consumer: created, partitions, confirmedAt: clock.now() };
+        logger.info({ partitions }, 'heartbeats get through again');
+        listener.onPacing(partitions, totalPartitions, 'heartbeats get through again');
       }
     });
 
     created.on(CRASH, ({ payload }) => {
-      if (consumer !== created) return;
-      leaveGroupState(`consumer crashed: ${payload.error.message}`);
+      if (!isCurrent(created)) return;
+      leaveGroup(
+        `consumer crashed: ${payload.error.message}`,
+        payload.restart ? created : undefined,
+      );
       logger.error(
         { err: payload.error, restart: payload.restart },
         payload.restart
           ? 'consumer crashed; kafkajs restarts it'
           : 'consumer crashed; replacing it',
       );
-      if (!payload.restart && !stopping) {
-        consumer = undefined;
-        lifecycle = runLifecycle();
-      }
+      if (!payload.restart) void runLifecycle();
     });
 
     const gone = (): void => {
-      if (consumer === created && !stopping) leaveGroupState('consumer disconnected');
+      if (isCurrent(created)) leaveGroup('consumer disconnected', created);
     };
     created.on(STOP, gone);
     created.on(DISCONNECT, gone);
     return created;
   }
 
-  function leaveGroupState(reason: string): void {
-    joined = false;
-    problem = reason;
-    current = [];
-    options.onLost(reason);
+  function leaveGroup(problem: string, consumer: Consumer | undefined): void {
+    state = { kind: 'outside', consumer, problem };
+    listener.onLost(problem);
   }
 
   function holdBack(reason: string): void {
-    options.onPacing([], totalPartitions, reason);
+    listener.onPacing([], totalPartitions, reason);
   }
 
   /**
@@ -198,19 +173,14 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
    * partitions away. Stop spending them well before that can have happened.
    */
   async function watchLease(): Promise<void> {
-    leaseTimer = new AbortController();
     const lease = tuning.sessionTimeout / 2;
-    while (!stopping) {
-      await clock.sleep(tuning.heartbeatInterval, leaseTimer.signal);
-      if (stopping) return;
-      if (joined && !lapsed && clock.now() - confirmedAt > lease) {
-        lapsed = true;
-        logger.warn(
-          { sinceMs: clock.now() - confirmedAt },
-          'no heartbeat got through; holding back',
-        );
-        holdBack('no heartbeat confirmed within half the session timeout');
-      }
+    while (!stopping()) {
+      await clock.sleep(tuning.heartbeatInterval, stopSignal.signal);
+      if (state.kind !== 'member' || clock.now() - state.confirmedAt <= lease) continue;
+      const sinceMs = clock.now() - state.confirmedAt;
+      state = { ...state, kind: 'lapsed' };
+      logger.warn({ sinceMs }, 'no heartbeat got through; holding back');
+      holdBack('no heartbeat confirmed within half the session timeout');
     }
   }
 
@@ -223,37 +193,54 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        if (consumer !== created) return;
-        options.onRecords(batch.partition, batch.messages);
+        if (!isCurrent(created)) return;
+        listener.onRecords(batch.partition, batch.messages);
         const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
         resolveOffset(last.offset);
       },
     });
   }
 
+  /** One consumer per try: a kafkajs consumer whose connect failed is not reused. */
+  async function connectOnce(): Promise<void> {
+    if (stopping()) return;
+    const created = createConsumer();
+    const problem = state.kind === 'outside' ? state.problem : 'connecting to Kafka';
+    state = { kind: 'outside', consumer: created, problem };
+    try {
+      totalPartitions = await admin.prepare();
+      await startConsumer(created);
+    } catch (error) {
+      if (isCurrent(created)) state = { kind: 'outside', consumer: undefined, problem };
+      await created.disconnect().catch(() => {});
+      throw error;
+    }
+    // Stopped while connecting: stop() has already let go of this consumer.
+    if (stopping()) await created.disconnect().catch(() => {});
+  }
+
   async function runLifecycle(): Promise<void> {
-    for (let attempt = 0; !stopping; attempt++) {
-      const created = createConsumer();
-      consumer = created;
-      try {
-        await prepareTopics();
-        await startConsumer(created);
-        // Stopped while connecting: stop() has already let go of this consumer.
-        if (stopping) await created.disconnect().catch(() => {});
-        return;
-      } catch (error) {
-        if (stopping) return;
-        problem = `Kafka unreachable: ${error instanceof Error ? error.message : String(error)}`;
-        logger.warn({ err: error, attempt }, 'could not start consuming; retrying');
-        consumer = undefined;
-        await created.disconnect().catch(() => {});
-        const delay = Math.min(tuning.reconnectDelayMs * 2 ** Math.min(attempt, 3), 10_000);
-        await clock.sleep(delay, stopSignal.signal);
-      }
+    try {
+      await retryWithBackoff(connectOnce, {
+        clock,
+        signal: stopSignal.signal,
+        initialMs: tuning.reconnectDelayMs,
+        maxMs: tuning.reconnectMaxDelayMs,
+        jitter: 'none',
+        shouldRetry: () => !stopping(),
+        onRetry(error, attempt) {
+          const problem = `Kafka unreachable: ${errorMessage(error)}`;
+          if (state.kind === 'outside') state = { ...state, problem };
+          logger.warn({ err: error, attempt }, 'could not start consuming; retrying');
+        },
+      });
+    } catch {
+      // Only when stopping: the loop retries every other failure.
     }
   }
 
   function withConsumer(action: (current: Consumer) => void): void {
+    const consumer = consumerOf(state);
     if (!consumer) return;
     try {
       action(consumer);
@@ -264,12 +251,13 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
   }
 
   return {
-    start() {
-      if (lifecycle) return;
-      lifecycle = runLifecycle();
+    start(given) {
+      if (listener !== IGNORE) return;
+      listener = given;
+      void runLifecycle();
       void watchLease();
     },
-    notReadyReason: () => (stopping ? 'stopping' : joined ? undefined : problem),
+    notReadyReason: () => notReadyReason(state),
     pause(partitions) {
       if (partitions.length > 0) withConsumer((c) => c.pause([{ topic, partitions }]));
     },
@@ -277,48 +265,23 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       if (partitions.length > 0) withConsumer((c) => c.resume([{ topic, partitions }]));
     },
     async commit(offsets) {
-      if (!consumer) throw new Error('no consumer to commit with');
+      const consumer = consumerOf(state);
+      if (!consumer) throw new DrainError('no_consumer', 'no consumer to commit with');
       await consumer.commitOffsets(offsets.map((o) => ({ topic, ...o })));
     },
-    async lag(partitions, timeoutMs) {
-      const result = new Map<number, number>();
-      if (partitions.length === 0 || !adminConnected) return result;
-      const work = Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId: config.drain.group, topics: [topic] }),
-      ]);
-      const timeout = new AbortController();
-      const expired = clock.sleep(timeoutMs, timeout.signal).then(() => undefined);
-      const answer = await Promise.race([work.catch(() => undefined), expired]);
-      timeout.abort();
-      work.catch(() => {});
-      if (!answer) return result;
-      const [ends, group] = answer;
-      const committed = new Map(
-        (group[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
-      );
-      for (const end of ends) {
-        if (!partitions.includes(end.partition)) continue;
-        const done = committed.get(end.partition) ?? -1;
-        result.set(end.partition, Number(end.high) - (done >= 0 ? done : Number(end.low)));
-      }
-      return result;
-    },
+    lag: (partitions, timeoutMs) => admin.lag(partitions, timeoutMs),
     async stop() {
-      stopping = true;
+      const consumer = consumerOf(state);
+      state = { kind: 'stopped' };
       stopSignal.abort();
-      leaseTimer?.abort();
       // Not waiting for the lifecycle: while Kafka is unreachable it may be in the middle of a
       // connect that retries for seconds. Disconnecting ends that attempt; the loop then ends.
-      const current = consumer;
-      consumer = undefined;
-      joined = false;
       try {
-        await current?.disconnect();
+        await consumer?.disconnect();
       } catch (error) {
         logger.warn({ err: error }, 'consumer did not disconnect cleanly');
       }
-      await admin.disconnect().catch(() => {});
+      await admin.disconnect();
     },
   };
 }

@@ -1,4 +1,6 @@
+import { type Clock, type Logger, retryWithBackoff } from '@kafka-throttle/common';
 import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DrainError } from '../errors.ts';
 import type { DeadLetterReason } from './retry-policy.ts';
 
 /** Why a record could not be delivered, as it is written next to the record. */
@@ -29,12 +31,21 @@ export const DLQ_HEADERS = {
 export interface DeadLetterOptions {
   kafka: Kafka;
   topic: string;
+  clock: Clock;
+  logger: Logger;
+  /** First wait after a failed write; it doubles while writes keep failing, up to `retryMaxMs`. */
+  retryMs: number;
+  retryMaxMs: number;
 }
 
 export interface DeadLetter {
   connect(): Promise<void>;
-  /** Resolves once the dead-letter topic holds the record (acks from all in-sync replicas). */
-  send(record: DeadLetterRecord): Promise<void>;
+  /**
+   * Resolves true once the dead-letter topic holds the record (acks from all in-sync replicas).
+   * While the topic cannot be written it keeps trying, as long as `keepTrying()` holds and
+   * `signal` is not aborted; false when it gave up.
+   */
+  send(record: DeadLetterRecord, keepTrying: () => boolean, signal: AbortSignal): Promise<boolean>;
   disconnect(): Promise<void>;
 }
 
@@ -52,12 +63,37 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
 
   return {
     connect: () => current().connect(),
-    async send(record) {
-      await current().send({
-        topic: options.topic,
-        acks: -1,
-        messages: [deadLetterMessage(record)],
-      });
+    async send(record, keepTrying, signal) {
+      if (signal.aborted || !keepTrying()) return false;
+      const write = async (): Promise<void> => {
+        // Its partition may have moved on during the wait: the new owner dead-letters it then.
+        if (!keepTrying()) throw new DrainError('partition_revoked', "no longer this worker's");
+        await current().send({
+          topic: options.topic,
+          acks: -1,
+          messages: [deadLetterMessage(record)],
+        });
+      };
+      try {
+        await retryWithBackoff(write, {
+          clock: options.clock,
+          signal,
+          initialMs: options.retryMs,
+          maxMs: options.retryMaxMs,
+          jitter: 'none',
+          shouldRetry: keepTrying,
+          onRetry(error) {
+            options.logger.error(
+              { err: error, partition: record.sourcePartition, offset: record.message.offset },
+              'could not write to the dead-letter topic; retrying',
+            );
+          },
+        });
+        return true;
+      } catch {
+        // The record stays at the head of its partition; it is dead-lettered again later.
+        return false;
+      }
     },
     async disconnect() {
       await producer?.disconnect();
@@ -65,7 +101,7 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
   };
 }
 
-export function deadLetterMessage(record: DeadLetterRecord): {
+function deadLetterMessage(record: DeadLetterRecord): {
   key: Buffer | null;
   value: Buffer | null;
   headers: IHeaders;

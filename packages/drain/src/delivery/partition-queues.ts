@@ -1,5 +1,7 @@
 import type { Envelope } from '@kafka-throttle/common';
 import type { KafkaMessage } from 'kafkajs';
+import { DrainError } from '../errors.ts';
+import type { FlowControl } from './flow-control.ts';
 
 /** A fetched record waiting for its turn. */
 export interface QueuedRecord {
@@ -14,13 +16,8 @@ export interface QueuedRecord {
 }
 
 export interface PartitionQueuesOptions {
-  /** A partition holding this many records (or maxBytes) is paused at the consumer… */
-  highWater: number;
-  /** …and resumed once it is down to this many. */
-  lowWater: number;
-  maxBytes: number;
-  onPause(partition: number): void;
-  onResume(partition: number): void;
+  /** Told how full each queue is; pauses and resumes fetching from its partition. */
+  flow: FlowControl;
 }
 
 export type NextPick =
@@ -56,14 +53,11 @@ export interface PartitionQueues {
   release(partition: number): void;
   owns(partition: number): boolean;
   assigned(): number[];
-  paused(): number[];
-  /** Forgets every pause, for a consumer that starts over without them. */
-  clearPauses(): number[];
   depth(): Map<number, number>;
-  busy(): number;
 }
 
-interface Lane {
+/** One partition's queue: its records from the head on, and the state of its head's attempts. */
+interface PartitionQueue {
   partition: number;
   /** Records from `head` on are queued; slots before it were delivered. */
   items: (QueuedRecord | undefined)[];
@@ -72,20 +66,19 @@ interface Lane {
   busy: boolean;
   attempts: number;
   holdUntil: number;
-  paused: boolean;
   revoked: boolean;
   /** Only offsets above this are accepted. */
   floor: number | undefined;
 }
 
 export function createPartitionQueues(options: PartitionQueuesOptions): PartitionQueues {
-  const lanes = new Map<number, Lane>();
+  const queues = new Map<number, PartitionQueue>();
   /** Highest offset per partition this worker delivered or dead-lettered. */
   const doneThrough = new Map<number, number>();
   let order: number[] = [];
   let cursor = 0;
 
-  function newLane(partition: number): Lane {
+  function newPartitionQueue(partition: number): PartitionQueue {
     return {
       partition,
       items: [],
@@ -94,82 +87,72 @@ export function createPartitionQueues(options: PartitionQueuesOptions): Partitio
       busy: false,
       attempts: 0,
       holdUntil: 0,
-      paused: false,
       revoked: false,
       floor: doneThrough.get(partition),
     };
   }
 
-  const length = (lane: Lane): number => lane.items.length - lane.head;
-  const headOf = (lane: Lane): QueuedRecord | undefined => lane.items[lane.head];
+  const length = (queue: PartitionQueue): number => queue.items.length - queue.head;
+  const headOf = (queue: PartitionQueue): QueuedRecord | undefined => queue.items[queue.head];
 
-  function resumeIfPaused(lane: Lane): void {
-    if (!lane.paused) return;
-    lane.paused = false;
-    options.onResume(lane.partition);
-  }
-
-  function keepOnlyHead(lane: Lane): number {
-    const head = headOf(lane);
-    const dropped = length(lane) - (head ? 1 : 0);
-    lane.items = head ? [head] : [];
-    lane.head = 0;
-    lane.bytes = head?.bytes ?? 0;
-    lane.floor = head ? head.offset : doneThrough.get(lane.partition);
+  function keepOnlyHead(queue: PartitionQueue): number {
+    const head = headOf(queue);
+    const dropped = length(queue) - (head ? 1 : 0);
+    queue.items = head ? [head] : [];
+    queue.head = 0;
+    queue.bytes = head?.bytes ?? 0;
+    queue.floor = head ? head.offset : doneThrough.get(queue.partition);
     return dropped;
   }
 
   function refreshOrder(): void {
-    order = [...lanes.values()]
-      .filter((lane) => !lane.revoked)
-      .map((lane) => lane.partition)
+    order = [...queues.values()]
+      .filter((queue) => !queue.revoked)
+      .map((queue) => queue.partition)
       .sort((a, b) => a - b);
     cursor = 0;
   }
 
-  function forgetIfRevoked(lane: Lane): void {
-    if (lane.revoked && !lane.busy) lanes.delete(lane.partition);
+  function forgetIfRevoked(queue: PartitionQueue): void {
+    if (queue.revoked && !queue.busy) queues.delete(queue.partition);
   }
 
   return {
     assign(partitions) {
       const wanted = new Set(partitions);
       let dropped = 0;
-      for (const lane of lanes.values()) {
-        resumeIfPaused(lane);
-        if (wanted.has(lane.partition)) {
-          lane.revoked = false;
-          dropped += keepOnlyHead(lane);
-        } else if (lane.busy) {
-          lane.revoked = true;
-          dropped += keepOnlyHead(lane);
+      for (const queue of queues.values()) {
+        options.flow.release(queue.partition);
+        if (wanted.has(queue.partition)) {
+          queue.revoked = false;
+          dropped += keepOnlyHead(queue);
+        } else if (queue.busy) {
+          queue.revoked = true;
+          dropped += keepOnlyHead(queue);
         } else {
-          dropped += length(lane);
-          lanes.delete(lane.partition);
+          dropped += length(queue);
+          queues.delete(queue.partition);
         }
       }
       for (const partition of wanted) {
-        if (!lanes.has(partition)) lanes.set(partition, newLane(partition));
+        if (!queues.has(partition)) queues.set(partition, newPartitionQueue(partition));
       }
       refreshOrder();
       return dropped;
     },
 
     push(partition, records) {
-      const lane = lanes.get(partition);
-      if (!lane || lane.revoked) return 0;
+      const queue = queues.get(partition);
+      if (!queue || queue.revoked) return 0;
       let accepted = 0;
       for (const record of records) {
-        if (lane.floor !== undefined && record.offset <= lane.floor) continue;
-        lane.items.push(record);
-        lane.bytes += record.bytes;
-        lane.floor = record.offset;
+        if (queue.floor !== undefined && record.offset <= queue.floor) continue;
+        queue.items.push(record);
+        queue.bytes += record.bytes;
+        queue.floor = record.offset;
         accepted++;
       }
-      if (!lane.paused && (length(lane) >= options.highWater || lane.bytes >= options.maxBytes)) {
-        lane.paused = true;
-        options.onPause(partition);
-      }
+      options.flow.filled(partition, { records: length(queue), bytes: queue.bytes });
       return accepted;
     },
 
@@ -177,104 +160,89 @@ export function createPartitionQueues(options: PartitionQueuesOptions): Partitio
       let until = Number.POSITIVE_INFINITY;
       for (let i = 0; i < order.length; i++) {
         const index = (cursor + i) % order.length;
-        const lane = lanes.get(order[index] as number);
-        if (!lane || lane.busy) continue;
-        const record = headOf(lane);
+        const queue = queues.get(order[index] as number);
+        if (!queue || queue.busy) continue;
+        const record = headOf(queue);
         if (!record) continue;
-        if (lane.holdUntil > now) {
-          until = Math.min(until, lane.holdUntil);
+        if (queue.holdUntil > now) {
+          until = Math.min(until, queue.holdUntil);
           continue;
         }
-        return { kind: 'ready', partition: lane.partition, record, attempt: lane.attempts + 1 };
+        return { kind: 'ready', partition: queue.partition, record, attempt: queue.attempts + 1 };
       }
       return { kind: 'wait', until };
     },
 
     begin(partition) {
-      const lane = lanes.get(partition);
-      if (!lane) throw new Error(`partition ${partition} has no queue`);
-      lane.busy = true;
-      lane.attempts += 1;
+      const queue = queues.get(partition);
+      if (!queue) throw new DrainError('unknown_partition', `partition ${partition} has no queue`);
+      queue.busy = true;
+      queue.attempts += 1;
       // The turn moves on only when a partition is actually served.
       const index = order.indexOf(partition);
       if (index >= 0) cursor = (index + 1) % order.length;
-      return lane.attempts;
+      return queue.attempts;
     },
 
     hold(partition, until) {
-      const lane = lanes.get(partition);
-      if (!lane) return;
-      lane.busy = false;
-      lane.holdUntil = until;
-      forgetIfRevoked(lane);
+      const queue = queues.get(partition);
+      if (!queue) return;
+      queue.busy = false;
+      queue.holdUntil = until;
+      forgetIfRevoked(queue);
     },
 
     complete(partition) {
-      const lane = lanes.get(partition);
-      if (!lane) return undefined;
-      const record = headOf(lane);
+      const queue = queues.get(partition);
+      if (!queue) return undefined;
+      const record = headOf(queue);
       if (record) {
-        lane.items[lane.head] = undefined;
-        lane.head++;
-        lane.bytes -= record.bytes;
+        queue.items[queue.head] = undefined;
+        queue.head++;
+        queue.bytes -= record.bytes;
         doneThrough.set(partition, record.offset);
         // Compact now and then so a long-lived queue does not keep every record it ever held.
-        if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
-          lane.items = lane.items.slice(lane.head);
-          lane.head = 0;
+        if (queue.head > 1024 && queue.head * 2 > queue.items.length) {
+          queue.items = queue.items.slice(queue.head);
+          queue.head = 0;
         }
       }
-      lane.busy = false;
-      lane.attempts = 0;
-      lane.holdUntil = 0;
-      if (lane.paused && length(lane) <= options.lowWater && lane.bytes <= options.maxBytes / 2) {
-        resumeIfPaused(lane);
-      }
-      forgetIfRevoked(lane);
+      queue.busy = false;
+      queue.attempts = 0;
+      queue.holdUntil = 0;
+      options.flow.drained(partition, { records: length(queue), bytes: queue.bytes });
+      forgetIfRevoked(queue);
       return record;
     },
 
     abandon(partition) {
-      const lane = lanes.get(partition);
-      if (!lane) return;
-      lane.busy = false;
-      forgetIfRevoked(lane);
+      const queue = queues.get(partition);
+      if (!queue) return;
+      queue.busy = false;
+      forgetIfRevoked(queue);
     },
 
     release(partition) {
-      const lane = lanes.get(partition);
-      if (!lane) return;
-      lane.busy = false;
-      lane.attempts = Math.max(0, lane.attempts - 1);
-      forgetIfRevoked(lane);
+      const queue = queues.get(partition);
+      if (!queue) return;
+      queue.busy = false;
+      queue.attempts = Math.max(0, queue.attempts - 1);
+      forgetIfRevoked(queue);
     },
 
     owns(partition) {
-      const lane = lanes.get(partition);
-      return lane !== undefined && !lane.revoked;
+      const queue = queues.get(partition);
+      return queue !== undefined && !queue.revoked;
     },
 
     assigned: () => [...order],
 
-    paused: () => [...lanes.values()].filter((lane) => lane.paused).map((l) => l.partition),
-
-    clearPauses() {
-      const cleared: number[] = [];
-      for (const lane of lanes.values()) {
-        if (lane.paused) cleared.push(lane.partition);
-        lane.paused = false;
-      }
-      return cleared;
-    },
-
     depth() {
       const result = new Map<number, number>();
-      for (const lane of lanes.values()) {
-        if (!lane.revoked) result.set(lane.partition, length(lane));
+      for (const queue of queues.values()) {
+        if (!queue.revoked) result.set(queue.partition, length(queue));
       }
       return result;
     },
-
-    busy: () => [...lanes.values()].filter((lane) => lane.busy).length,
   };
 }

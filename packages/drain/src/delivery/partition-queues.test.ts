@@ -1,5 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { createFlowControl } from './flow-control.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
 
 function record(offset: number, bytes = 10): QueuedRecord {
@@ -22,7 +23,7 @@ const records = (from: number, to: number): QueuedRecord[] =>
 
 function setup(overrides: { highWater?: number; lowWater?: number; maxBytes?: number } = {}) {
   const events: string[] = [];
-  const queues = createPartitionQueues({
+  const flow = createFlowControl({
     highWater: 4,
     lowWater: 1,
     maxBytes: 1_000_000,
@@ -30,7 +31,8 @@ function setup(overrides: { highWater?: number; lowWater?: number; maxBytes?: nu
     onPause: (p) => events.push(`pause ${p}`),
     onResume: (p) => events.push(`resume ${p}`),
   });
-  return { queues, events };
+  const queues = createPartitionQueues({ flow });
+  return { queues, flow, events };
 }
 
 function take(queues: ReturnType<typeof setup>['queues'], now = 0) {
@@ -54,7 +56,8 @@ describe('createPartitionQueues', () => {
     queues.complete(0);
     expect(take(queues)).toEqual({ partition: 0, offset: 11, attempt: 1 });
     expect(take(queues)).toEqual({ partition: 2, offset: 6, attempt: 1 });
-    expect(queues.busy()).toBe(2);
+    // Both are busy again: nothing else may start until an attempt ends.
+    expect(queues.next(0)).toEqual({ kind: 'wait', until: Number.POSITIVE_INFINITY });
   });
 
   it('holds a failed head until its retry time and counts its attempts', () => {
@@ -74,19 +77,19 @@ describe('createPartitionQueues', () => {
   });
 
   it('pauses a partition at the high-water mark and resumes it at the low-water mark', () => {
-    const { queues, events } = setup({ highWater: 3, lowWater: 1 });
+    const { queues, flow, events } = setup({ highWater: 3, lowWater: 1 });
     queues.assign([0]);
     queues.push(0, records(0, 1));
     expect(events).toEqual([]);
     queues.push(0, records(2, 3));
     expect(events).toEqual(['pause 0']);
-    expect(queues.paused()).toEqual([0]);
+    expect(flow.paused()).toEqual([0]);
     for (let i = 0; i < 3; i++) {
       take(queues);
       queues.complete(0);
     }
     expect(events).toEqual(['pause 0', 'resume 0']);
-    expect(queues.paused()).toEqual([]);
+    expect(flow.paused()).toEqual([]);
   });
 
   it('pauses on bytes too', () => {

@@ -1,6 +1,6 @@
 import type { Clock } from '@kafka-throttle/common';
+import type { RateLimiter } from '../pacing/rate-limiter.ts';
 import type { NextPick, PartitionQueues } from './partition-queues.ts';
-import type { RateLimiter } from './rate-limiter.ts';
 
 export type ReadyPick = Extract<NextPick, { kind: 'ready' }>;
 
@@ -15,16 +15,20 @@ export interface Sendable {
   onLost(listener: (lost: Sendable) => void): void;
 }
 
+/**
+ * Readies an attempt of the picked record without sending it, at once or later (a promise).
+ * Undefined when the attempt ended before anything was sent (its owner has dealt with it).
+ * Must not throw or reject.
+ */
+export type PrepareAttempt = (
+  pick: ReadyPick,
+  attempt: number,
+) => Sendable | undefined | Promise<Sendable | undefined>;
+
 export interface DispatcherOptions {
   queues: PartitionQueues;
   limiter: Pick<RateLimiter, 'tryAcquire'>;
   clock: Clock;
-  /**
-   * Readies an attempt of the picked record without sending it, at once or later (a promise).
-   * Undefined when the attempt ended before anything was sent (the worker has dealt with
-   * it). Must not throw or reject.
-   */
-  prepare(pick: ReadyPick, attempt: number): Sendable | undefined | Promise<Sendable | undefined>;
   /**
    * How long before its permit an attempt is readied. An attempt readied earlier (because the
    * limiter's answer was unknown) is given up when the permit turns out to be further away, so
@@ -34,8 +38,11 @@ export interface DispatcherOptions {
 }
 
 export interface Dispatcher {
-  /** Runs until stop(); resolves then. */
-  run(): Promise<void>;
+  /**
+   * Runs until stop(), readying attempts with `prepare`; resolves then. Given here rather than
+   * at creation because preparing attempts needs the dispatcher (an attempt that ends wakes it).
+   */
+  run(prepare: PrepareAttempt): Promise<void>;
   /** A record arrived or an attempt ended: a partition may have become ready. */
   workArrived(): void;
   /** The assignment (and so the share) changed: the permit we wait for may come sooner. */
@@ -48,6 +55,11 @@ export interface Dispatcher {
 const LONGEST_SLEEP_MS = 2 ** 31 - 1;
 // An abort reason of our own: the default one is a DOMException, costly to build at this rate.
 const WOKEN = Symbol('woken');
+/**
+ * Default `leadMs`: long enough for a sink to connect to a distant destination before its
+ * permit, short enough that an idle connection is not held open for long at slow rates.
+ */
+const DEFAULT_LEAD_MS = 1000;
 
 /**
  * Starts attempts at the pace the limiter allows. It takes the next partition in turn that has
@@ -59,7 +71,7 @@ const WOKEN = Symbol('woken');
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queues, limiter, clock } = options;
-  const leadMs = options.leadMs ?? 1000;
+  const leadMs = options.leadMs ?? DEFAULT_LEAD_MS;
   let stopped = false;
   let waiting: { reason: 'work' | 'permit'; wake: () => void } | undefined;
   let running: Promise<void> | undefined;
@@ -105,8 +117,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Readies the pick; a promise only if the sink needs time (a sink writing to a stream does not). */
-  function prepareOne(pick: ReadyPick): Promise<void> | undefined {
-    const result = options.prepare(pick, queues.begin(pick.partition));
+  function prepareOne(pick: ReadyPick, prepare: PrepareAttempt): Promise<void> | undefined {
+    const result = prepare(pick, queues.begin(pick.partition));
     if (!(result instanceof Promise)) {
       accept(result);
       return undefined;
@@ -133,7 +145,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     wake();
   }
 
-  async function loop(): Promise<void> {
+  async function loop(prepare: PrepareAttempt): Promise<void> {
     while (!stopped) {
       const now = clock.now();
       if (ready && !queues.owns(ready.partition)) giveUp();
@@ -152,7 +164,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           await waitUntil(pick.until, 'work');
           continue;
         }
-        preparing = prepareOne(pick);
+        preparing = prepareOne(pick, prepare);
         continue;
       }
       const permit = limiter.tryAcquire();
@@ -178,8 +190,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   return {
-    run() {
-      running ??= loop();
+    run(prepare) {
+      running ??= loop(prepare);
       return running;
     },
     workArrived: () => wake('work'),

@@ -1,10 +1,10 @@
+import { createSeededRandom, type SeededRandom } from '../../../../test-support/seeded-random.ts';
+import { createSchedule } from '../../src/pacing/schedule.ts';
 import type {
   GroupSimulationOptions,
   SimulatedGeneration,
   SimulatedWorker,
 } from './group-simulation.ts';
-import { createSchedule } from './schedule.ts';
-import { createSeededRandom, type SeededRandom } from './seeded-random.ts';
 
 /**
  * `chaos`: members join, leave, crash and rebalance (eager), ask late (up to 3ε, sometimes by

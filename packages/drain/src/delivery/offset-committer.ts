@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@kafka-throttle/common';
+import { type BackoffOptions, backoffDelay, type Clock, type Logger } from '@kafka-throttle/common';
 
 export interface PartitionOffset {
   partition: number;
@@ -12,8 +12,8 @@ export interface OffsetCommitterOptions {
   owns(partition: number): boolean;
   clock: Clock;
   logger: Logger;
-  /** Pause after a failed commit before the next try. */
-  retryDelayMs?: number;
+  /** Waits after failed commits: the first retry's, and the longest while commits keep failing. */
+  retry?: Pick<BackoffOptions, 'initialMs' | 'maxMs'>;
   onCommitted?(offsets: readonly PartitionOffset[]): void;
   onFailed?(error: unknown): void;
 }
@@ -25,10 +25,16 @@ export interface OffsetCommitter {
   reassigned(): void;
   /** Commits what is pending now and waits for it; gives up at `deadline` (clock time). */
   flush(deadline: number): Promise<boolean>;
-  committed(): ReadonlyMap<number, string>;
-  pending(): number;
   stop(): void;
 }
+
+/**
+ * A commit that failed is retried soon (a coordinator moving is over in a moment), then less and
+ * less often while Kafka stays away (at most a second, which bounds how long delivered offsets
+ * wait once it is back). No jitter: there is one committer per worker, and a
+ * rebalance or a flush cuts the wait short anyway.
+ */
+const DEFAULT_COMMIT_RETRY = { initialMs: 200, maxMs: 1000 };
 
 /**
  * Commits offsets after delivery without one request per record: at most one commit request
@@ -37,10 +43,11 @@ export interface OffsetCommitter {
  * most, and a crash redelivers only the records delivered during the last round trip.
  */
 export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCommitter {
-  const retryDelayMs = options.retryDelayMs ?? 200;
+  const retry: BackoffOptions = { ...(options.retry ?? DEFAULT_COMMIT_RETRY), jitter: 'none' };
   /** Per partition, the next offset to commit (kept as a number until it is sent). */
   const pending = new Map<number, number>();
-  const committed = new Map<number, string>();
+  /** Commits that failed in a row; sets the wait before the next one. */
+  let failures = 0;
   let inFlight: Promise<void> | undefined;
   let backoff: AbortController | undefined;
   let stopped = false;
@@ -64,7 +71,7 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
     if (batch.length === 0) return;
     try {
       await options.commit(batch);
-      for (const { partition, offset } of batch) committed.set(partition, offset);
+      failures = 0;
       options.onCommitted?.(batch);
     } catch (error) {
       options.onFailed?.(error);
@@ -76,8 +83,9 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
         if (!pending.has(partition) && options.owns(partition))
           pending.set(partition, Number(offset));
       }
+      failures++;
       backoff = new AbortController();
-      await options.clock.sleep(retryDelayMs, backoff.signal);
+      await options.clock.sleep(backoffDelay(retry, failures), backoff.signal);
       backoff = undefined;
     }
   }
@@ -90,9 +98,6 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
     reassigned() {
       for (const partition of [...pending.keys()]) {
         if (!options.owns(partition)) pending.delete(partition);
-      }
-      for (const partition of [...committed.keys()]) {
-        if (!options.owns(partition)) committed.delete(partition);
       }
       backoff?.abort();
       schedule();
@@ -113,8 +118,6 @@ export function createOffsetCommitter(options: OffsetCommitterOptions): OffsetCo
       }
       return !inFlight && pending.size === 0;
     },
-    committed: () => committed,
-    pending: () => pending.size,
     stop() {
       stopped = true;
       backoff?.abort();

@@ -1,4 +1,5 @@
-import type { SinkOutcome } from './sinks/sink.ts';
+import { type BackoffOptions, backoffDelay } from '@kafka-throttle/common';
+import type { SinkOutcome } from '../sinks/sink.ts';
 
 export interface RetryPolicyOptions {
   maxAttempts: number;
@@ -27,15 +28,12 @@ export interface RetryPolicy {
 const DONE: RetryDecision = Object.freeze({ action: 'done' });
 
 export function createRetryPolicy(options: RetryPolicyOptions): RetryPolicy {
-  const random = options.random ?? Math.random;
-
-  function backoff(attempts: number): number {
-    const ceiling = Math.min(
-      options.backoffMaxMs,
-      options.backoffBaseMs * 2 ** Math.max(0, attempts - 1),
-    );
-    return Math.round(random() * ceiling);
-  }
+  const schedule: BackoffOptions = {
+    initialMs: options.backoffBaseMs,
+    maxMs: options.backoffMaxMs,
+    ...(options.random ? { random: options.random } : {}),
+  };
+  const backoff = (attempts: number): number => backoffDelay(schedule, attempts);
 
   function decide(outcome: SinkOutcome, attempts: number): RetryDecision {
     switch (outcome.kind) {

@@ -1,8 +1,14 @@
+// The one invariant this limiter rests on: the group's rate is N lanes, and any two consecutive
+// uses of one lane, by whichever worker, are at least period + δ apart. A window of one period
+// then holds at most one use of each lane, so at most N starts across the group. Everything
+// below (the slot grids, rotation epochs, the hand-over gap, the wait after `assign`) exists
+// only to keep that true while workers never talk to each other. The guard that carries it from
+// starts to arrivals at the destination is added to the period by the caller (`rate.margin`).
 import type { Clock } from '@kafka-throttle/common';
 import { ThrottleError } from '@kafka-throttle/common';
-import { createLaneHeap } from './pacing/lane-heap.ts';
-import { createLaneMap, type LaneMap } from './pacing/lane-map.ts';
-import { createSchedule, type Schedule } from './pacing/schedule.ts';
+import { createLaneHeap } from './lane-heap.ts';
+import { createLaneMap, type LaneMap } from './lane-map.ts';
+import { createSchedule } from './schedule.ts';
 
 export interface RateLimiterOptions {
   /** N for the whole group. */
@@ -31,8 +37,6 @@ export interface RateLimiter {
   tryAcquire(): Permit;
   /** This worker's current share, in deliveries per period (fractional), for metrics. */
   share(): number;
-  /** The grid this limiter paces on (margins, epochs, windows), for logs and tests. */
-  readonly schedule: Schedule;
 }
 
 const GRANTED: Permit = Object.freeze({ granted: true });
@@ -125,8 +129,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
 
   return {
-    schedule,
-
     assign(partitions, totalPartitions) {
       const now = clock.now();
       fixedLanes.clear();

@@ -1,0 +1,26 @@
+import { ThrottleError } from '@kafka-throttle/common';
+
+/**
+ * Every error code drain raises. None reaches a client (drain answers no requests but its
+ * health routes); the codes are for logs and for callers that branch on them.
+ * - `no_consumer`: a commit was asked for while no consumer is connected (between a crash and
+ *   its replacement, or after stop); the committer retries it for partitions still owned.
+ * - `unknown_partition`: an attempt was begun on a partition that has no queue (a bug).
+ * - `partition_revoked`: work on a record was given up because its partition moved to another
+ *   worker, which takes the record over from the committed offset.
+ */
+export type DrainErrorCode = 'no_consumer' | 'unknown_partition' | 'partition_revoked';
+
+export class DrainError extends ThrottleError {
+  declare readonly code: DrainErrorCode;
+
+  constructor(code: DrainErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'DrainError';
+  }
+}
+
+/** The message of anything thrown, for a log field or a dead-letter header. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

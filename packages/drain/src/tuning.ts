@@ -1,0 +1,60 @@
+import type { Config } from '@kafka-throttle/common';
+import { type ConsumerTuning, defaultConsumerTuning } from './consumer/consumer-tuning.ts';
+
+/**
+ * Values a worker derives from its configuration rather than reading them: they follow from
+ * the rate and from Kafka's behaviour, so no user should have to set them. Tests and benchmarks
+ * may override any of them.
+ */
+export interface DrainTuning extends ConsumerTuning {
+  /**
+   * The guard added to `rate.period` for pacing, on top of the limiter's own margin (0.5% of
+   * the period, at least 5 ms, at most 2% and 1 s). Permits are counted when a request is
+   * written; the destination counts it when it arrives, so the guard absorbs the spread between
+   * the two. `rate.margin`, whose default is sized in common's rate-guard.ts.
+   */
+  pacingMarginMs: number;
+  /** Records a partition's queue may hold before fetching from it pauses. */
+  highWater: number;
+  /** Records a paused partition's queue must be down to before fetching resumes. */
+  lowWater: number;
+  /** Bytes a partition's queue may hold before fetching from it pauses. */
+  maxQueueBytes: number;
+  /** First wait after a failed write to the dead-letter topic; it doubles up to the next. */
+  deadLetterRetryMs: number;
+  deadLetterRetryMaxMs: number;
+}
+
+/**
+ * How long a queue must last at the full rate once fetching resumes: a fetch round trip plus
+ * kafkajs's sleep while every partition is paused (`maxWaitTimeInMs`), with room to spare. Half
+ * a second keeps a resumed partition from running dry without holding much in memory.
+ */
+const REFILL_COVER_SECONDS = 0.5;
+/** A low water mark below this makes a slow partition flap between paused and resumed. */
+const MIN_LOW_WATER = 20;
+/** Above this, a fast partition would hold more records in memory than it helps to. */
+const MAX_LOW_WATER = 5000;
+/** Pausing at three times the resume mark: one pause/resume round per two marks' worth. */
+const HIGH_TO_LOW_WATER = 3;
+/** A queue of large records pauses on bytes before it reaches the high water mark. */
+const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+
+export function resolveTuning(config: Config, given: Partial<DrainTuning> = {}): DrainTuning {
+  const perPartitionPerSecond =
+    (config.rate.messages * 1000) / config.rate.period / Math.max(1, config.kafka.partitions);
+  const lowWater = Math.min(
+    MAX_LOW_WATER,
+    Math.max(MIN_LOW_WATER, Math.ceil(perPartitionPerSecond * REFILL_COVER_SECONDS)),
+  );
+  return {
+    ...defaultConsumerTuning,
+    pacingMarginMs: config.rate.margin,
+    highWater: lowWater * HIGH_TO_LOW_WATER,
+    lowWater,
+    maxQueueBytes: MAX_QUEUE_BYTES,
+    deadLetterRetryMs: 1000,
+    deadLetterRetryMaxMs: 5000,
+    ...given,
+  };
+}
