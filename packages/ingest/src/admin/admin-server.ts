@@ -13,6 +13,7 @@ import { createAdminApp } from './admin-app.ts';
 import { createBearerCheck } from './bearer-token.ts';
 import { readGroupStatus } from './group-status.ts';
 import { createOldestWaiting } from './oldest-waiting.ts';
+import { createLivePage } from './page/live-page.ts';
 
 export interface AdminServerDeps {
   config: Pick<Config, 'kafka' | 'rate' | 'drain' | 'dlq' | 'admin'>;
@@ -84,7 +85,16 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
       );
     },
   });
-  const server = createHttpServer(app.callback(), { logger });
+  const page = createLivePage({
+    config,
+    kafka,
+    logger,
+    clock,
+    token,
+    follower,
+    api: app.callback(),
+  });
+  const server = createHttpServer(page.handler, { logger });
   let port = 0;
   let following: Promise<void> | undefined;
 
@@ -98,6 +108,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
         });
       });
       port = (server.address() as AddressInfo).port;
+      page.start();
       following = follower.start().catch((error: unknown) => {
         logger.debug({ err: error }, 'stopped before the control topic was read');
       });
@@ -110,7 +121,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
       await writer.close().catch(() => undefined);
       await follower.stop();
       await following;
-      await Promise.allSettled([oldest.stop(), admin.disconnect()]);
+      await Promise.allSettled([oldest.stop(), admin.disconnect(), page.stop()]);
     },
     get port() {
       return port;
