@@ -93,7 +93,7 @@ function createChart(): uPlot {
         {},
         { label: 'delivered/s', stroke: '#3d6fd9', width: 2 },
         { label: 'dead-lettered/s', stroke: '#b3261e', width: 2 },
-        { label: 'limit/s', stroke: '#2e7d32', width: 1, dash: [6, 4] },
+        { label: 'limit/s', stroke: '#2e7d32', width: 1, dash: [6, 4], points: { show: false } },
       ],
     },
     [[], [], [], []],
