@@ -6,7 +6,14 @@ const brokerFreeProcessTests = [
   'packages/common/test/config-or-exit.test.ts',
   'packages/common/test/service-process.test.ts',
 ];
-const unit = ['packages/*/src/**/*.test.ts', 'scripts/**/*.test.ts', ...brokerFreeProcessTests];
+// The pacing simulation and the shared test helpers are pure logic too.
+const pureTestSupport = ['packages/drain/test/pacing/**/*.test.ts', 'test-support/**/*.test.ts'];
+const unit = [
+  'packages/*/src/**/*.test.ts',
+  'scripts/**/*.test.ts',
+  ...brokerFreeProcessTests,
+  ...pureTestSupport,
+];
 // scripts/kafka starts brokers of its own: not a unit test.
 const unitExclude = ['scripts/kafka/**'];
 
@@ -53,7 +60,7 @@ export default defineConfig({
             'scripts/kafka/**/*.test.ts',
             'e2e/**/*.test.ts',
           ],
-          exclude: ['**/node_modules/**', ...brokerFreeProcessTests, ...timing],
+          exclude: ['**/node_modules/**', ...brokerFreeProcessTests, ...pureTestSupport, ...timing],
           sequence: { groupOrder: 0 },
         },
       },

@@ -1,5 +1,6 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { maxInWindow } from '../packages/drain/src/window-check.ts';
+import { retryWithBackoff, systemClock } from '@kafka-throttle/common';
+import type { Admin, Kafka, Message } from 'kafkajs';
+import { maxInWindow } from '../test-support/window-check.ts';
 import type { CountingDestination } from './drain-destination.ts';
 import { spawnDrainWorker, type WorkerChild } from './drain-workers.ts';
 
@@ -12,7 +13,10 @@ export interface AccuracyCase {
   rate: number;
   workers: number;
   partitions: number;
-  burst: number;
+  /** RATE_BURST; the configuration's default (N) when undefined. */
+  burst: number | undefined;
+  /** RATE_MARGIN; the configuration's default guard when undefined. */
+  margin: string | undefined;
   /** Measured seconds, after the group settled and two periods more. */
   seconds: number;
   log: (line: string) => void;
@@ -31,6 +35,12 @@ export interface AccuracyRow {
   /** Most attempt starts in any window of one period, from the workers' own logs (if logged). */
   maxStarts: number | undefined;
   achieved: number;
+  /**
+   * Spread of (arrival at the destination − start logged by the worker) over the measured
+   * span: max − min, and p99.9 − min, in ms. What the guard must cover (if starts are logged).
+   */
+  transitSpreadMs: number | undefined;
+  transitP999Ms: number | undefined;
   /** p99 of |gap between consecutive arrivals − period/N|, in ms. */
   p99SpacingErrorMs: number;
   deliveries: number;
@@ -50,7 +60,8 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
       { topic, numPartitions: c.partitions, replicationFactor: 1 },
       { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
     ],
-    waitForLeaders: true,
+    // The sends below retry until the partitions have leaders: a loaded broker takes a while.
+    waitForLeaders: false,
   });
   // Enough for the whole run at the full rate, plus joining and warming up.
   const backlog = Math.ceil(c.rate * (c.seconds + 12) * 1.2) + 200;
@@ -66,7 +77,8 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
     DRAIN_HOST: '127.0.0.1',
     RATE_MESSAGES: String(c.rate),
     RATE_PERIOD: `${PERIOD}ms`,
-    RATE_BURST: String(Math.min(c.burst, c.rate)),
+    ...(c.burst === undefined ? {} : { RATE_BURST: String(Math.min(c.burst, c.rate)) }),
+    ...(c.margin === undefined ? {} : { RATE_MARGIN: c.margin }),
     SINK: 'http',
     SINK_URL: c.destination.url,
     // Debug logs one line per attempt, with its start time: the starts column. Above 1,000/s
@@ -92,9 +104,9 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
     );
     const to = from + c.seconds * PERIOD;
     const arrivals = c.destination.times.filter((t) => t >= from && t < to).sort((a, b) => a - b);
-    const starts = workers
-      .flatMap((w) => w.lines())
-      .filter((l) => l.msg === 'attempt')
+    const attempts = workers.flatMap((w) => w.lines()).filter((l) => l.msg === 'attempt');
+    const transit = transitSpread(attempts, c.destination, from, to);
+    const starts = attempts
       .map((l) => Number(l.startedAt))
       .filter((t) => t >= from && t < to)
       .sort((a, b) => a - b);
@@ -105,6 +117,8 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
       holdsForMs: longestWindowHolding(arrivals, c.rate),
       maxStarts: c.rate <= 1000 ? maxInWindow(starts, PERIOD) : undefined,
       achieved: arrivals.length / (c.seconds * c.rate),
+      transitSpreadMs: transit?.spread,
+      transitP999Ms: transit?.p999,
       p99SpacingErrorMs: p99SpacingError(arrivals, PERIOD / c.rate),
       deliveries: arrivals.length,
     };
@@ -112,6 +126,28 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
     await Promise.all(workers.map((w) => w.stop()));
     await c.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => {});
   }
+}
+
+/** How much the time from start to arrival varies, per request matched by id. */
+function transitSpread(
+  attempts: Record<string, unknown>[],
+  destination: CountingDestination,
+  from: number,
+  to: number,
+): { spread: number; p999: number } | undefined {
+  if (attempts.length === 0) return undefined;
+  const startOf = new Map<string, number>();
+  for (const l of attempts) startOf.set(String(l.id), Number(l.startedAt));
+  const transit: number[] = [];
+  destination.times.forEach((at, i) => {
+    const start = startOf.get(destination.ids[i] ?? '');
+    if (start !== undefined && at >= from && at < to) transit.push(at - start);
+  });
+  if (transit.length === 0) return undefined;
+  transit.sort((a, b) => a - b);
+  const min = transit[0] as number;
+  const p999 = transit[Math.min(transit.length - 1, Math.floor(transit.length * 0.999))] as number;
+  return { spread: (transit.at(-1) as number) - min, p999: p999 - min };
 }
 
 function longestWindowHolding(sorted: number[], n: number): number {
@@ -146,7 +182,7 @@ async function produce(
   try {
     const batch = 2000;
     for (let start = 0; start < count; start += batch) {
-      const messages = [];
+      const messages: Message[] = [];
       for (let i = start; i < Math.min(count, start + batch); i++) {
         messages.push({
           partition: i % partitions,
@@ -158,7 +194,13 @@ async function produce(
           },
         });
       }
-      await producer.send({ topic, acks: -1, messages });
+      // A loaded broker may not serve a just-created topic's partitions for a moment.
+      await retryWithBackoff(() => producer.send({ topic, acks: -1, messages }), {
+        clock: systemClock,
+        initialMs: 200,
+        maxMs: 2000,
+        maxAttempts: 20,
+      });
     }
   } finally {
     await producer.disconnect();

@@ -5,6 +5,8 @@ export interface CountingDestination {
   url: string;
   /** Arrival times (epoch ms, sub-millisecond), in arrival order. */
   times: number[];
+  /** The `X-Throttle-Id` of each arrival, in the same order as `times`. */
+  ids: string[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -16,8 +18,10 @@ export interface CountingDestination {
  */
 export async function startCountingDestination(): Promise<CountingDestination> {
   let times: number[] = [];
+  let ids: string[] = [];
   const server = createServer((request, response) => {
     times.push(performance.timeOrigin + performance.now());
+    ids.push(String(request.headers['x-throttle-id'] ?? ''));
     request.resume();
     request.on('end', () => {
       response.writeHead(204);
@@ -33,13 +37,18 @@ export async function startCountingDestination(): Promise<CountingDestination> {
     await response.arrayBuffer();
   }
   times = [];
+  ids = [];
   return {
     url,
     get times() {
       return times;
     },
+    get ids() {
+      return ids;
+    },
     reset() {
       times = [];
+      ids = [];
     },
     close: () =>
       new Promise((resolve) => {

@@ -21,16 +21,18 @@ import { startCountingDestination } from './drain-destination.ts';
  *     Goal: ratio ≥ 0.8.
  *
  * Flags: --rates=5,100,1000,5000 --workers=1,3 --seconds=10 (measured per case) --partitions=24
- *        --burst=1 (1 spaces starts evenly; N lets a period's starts go back to back)
+ *        --burst=B (default: the configuration's, N; 1 spaces starts evenly)
+ *        --margin=D (rate.margin; default: the configuration's guard)
  *        --ceiling-records=300000 --ceiling-rounds=2 --quick (rates 100,1000; 5 s; 1 round)
  */
 const { values: flags } = parseArgs({
   options: {
-    rates: { type: 'string', default: '5,100,1000,5000' },
+    rates: { type: 'string', default: '20,100,1000,5000' },
     workers: { type: 'string', default: '1,3' },
     seconds: { type: 'string', default: '10' },
     partitions: { type: 'string', default: '24' },
-    burst: { type: 'string', default: '1' },
+    burst: { type: 'string' },
+    margin: { type: 'string' },
     'ceiling-records': { type: 'string', default: '300000' },
     'ceiling-rounds': { type: 'string', default: '2' },
     quick: { type: 'boolean', default: false },
@@ -41,7 +43,8 @@ const rates = (quick ? '100,1000' : flags.rates).split(',').map(Number);
 const workerCounts = flags.workers.split(',').map(Number);
 const seconds = quick ? 5 : Number(flags.seconds);
 const partitions = Number(flags.partitions);
-const burst = Number(flags.burst);
+const burst = flags.burst === undefined ? undefined : Number(flags.burst);
+const margin = flags.margin;
 const ceilingRecords = quick ? 100_000 : Number(flags['ceiling-records']);
 const ceilingRounds = quick ? 1 : Number(flags['ceiling-rounds']);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
             workers,
             partitions,
             burst,
+            margin,
             seconds,
             log,
           }),
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
 function printReport(rows: AccuracyRow[], ceiling: { plain: number; drain: number }[]): void {
   const out: string[] = [];
   out.push(
-    `drain benchmark: ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${partitions} partitions, period 1 s, burst ${burst}, ${seconds} s measured per case`,
+    `drain benchmark: ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, ${partitions} partitions, period 1 s, burst ${burst ?? 'N (default)'}, rate.margin ${margin ?? 'default'}, ${seconds} s measured per case`,
   );
   out.push('');
   out.push(
@@ -125,6 +129,7 @@ function printReport(rows: AccuracyRow[], ceiling: { plain: number; drain: numbe
     '≤ N within',
     'starts/window',
     'achieved',
+    'transit spread',
     'p99 spacing err',
     'goal',
   ];
@@ -141,6 +146,9 @@ function printReport(rows: AccuracyRow[], ceiling: { plain: number; drain: numbe
       `${r.holdsForMs.toFixed(1)} ms`,
       r.maxStarts === undefined ? '(not logged)' : `${r.maxStarts} / ${r.rate}`,
       r.achieved.toFixed(4),
+      r.transitSpreadMs === undefined
+        ? '(not logged)'
+        : `${r.transitSpreadMs.toFixed(1)} (p99.9 ${r.transitP999Ms?.toFixed(1)}) ms`,
       `${r.p99SpacingErrorMs.toFixed(2)} ms`,
       missed.length === 0 ? 'met' : `MISSED: ${missed.join(', ')}`,
     ];

@@ -93,16 +93,26 @@ describe('steering three workers through pnpm ctl', () => {
       };
       return { changedAt: Date.parse(answer.state.changedAt), version: answer.state.version };
     };
-    const answers = await postBacklog(`http://127.0.0.1:${ingest.port}/`, 900);
-    expect(acceptedIds(answers)).toHaveLength(900);
+    // Enough for every phase below at its rate, however long the processes take to start.
+    const answers = await postBacklog(`http://127.0.0.1:${ingest.port}/`, 2000);
+    expect(acceptedIds(answers)).toHaveLength(2000);
 
     const drainEnv = { ...env, LOG_LEVEL: 'debug' };
     const workers: Service[] = [];
-    for (const name of ['a', 'b', 'c']) workers.push(await startService('drain', drainEnv, name));
+    workers.push(
+      ...(await Promise.all(['a', 'b', 'c'].map((name) => startService('drain', drainEnv, name)))),
+    );
     const arrivedAfter = async (count: number, from: number, timeoutMs = 60_000) => {
       const deadline = now() + timeoutMs;
       while (destination.arrivals.filter((a) => a.at >= from).length < count) {
-        if (now() > deadline) throw new Error(`fewer than ${count} arrivals since ${from}`);
+        if (now() > deadline) {
+          const seen = workers.map((w) =>
+            w.entries
+              .filter((e) => e.msg === 'control state applied' || e.level === 50 || e.level === 40)
+              .map((e) => JSON.stringify([e.msg, e.change, e.paused, e.version, e.err])),
+          );
+          throw new Error(`fewer than ${count} arrivals since ${from}: ${JSON.stringify(seen)}`);
+        }
         await sleep(100);
       }
     };
@@ -146,12 +156,13 @@ describe('steering three workers through pnpm ctl', () => {
     ];
     const all = starts(workers);
     const fromResume = all.filter((t) => t >= resumed.changedAt);
-    expect(overLimit(fromResume, PERIOD, 20, switches)).toEqual([]);
+    const context = JSON.stringify({ switches, resumed: resumed.changedAt });
+    expect(overLimit(fromResume, PERIOD, 20, switches), context).toEqual([]);
     const arrivals = destination.arrivals
       .map((a) => a.at)
       .filter((t) => t >= resumed.changedAt)
       .sort((x, y) => x - y);
-    expect(overLimit(arrivals, PERIOD - ARRIVAL_JITTER_MS, 20, switches)).toEqual([]);
+    expect(overLimit(arrivals, PERIOD - ARRIVAL_JITTER_MS, 20, switches), context).toEqual([]);
 
     // The rates in force were used: figures for the report, and a floor against a stalled group.
     const [s1, s2] = switches as [Switch, Switch];

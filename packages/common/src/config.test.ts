@@ -44,10 +44,15 @@ describe('loadConfig defaults', () => {
         linger: 2,
         maxBatchMessages: 500,
         maxBatchBytes: 1_000_000,
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        maxConnections: 4096,
+        idempotencyWindow: 600_000,
+        idempotencyMaxKeys: 50_000,
         shutdownTimeout: 10_000,
       },
       drain: { group: 'throttle-drain', host: '0.0.0.0', port: 8081, shutdownTimeout: 8000 },
-      rate: { messages: 5, period: 5000, burst: 5, margin: 0 },
+      rate: { messages: 5, period: 5000, burst: 5, margin: 10 },
       sink: {
         type: 'log',
         url: undefined,
@@ -155,9 +160,13 @@ describe('loadConfig validation', () => {
     [
       'KAFKA_BROKERS',
       'localhost',
-      'kafka.brokers: must be comma-separated host:port pairs, got ["localhost"]',
+      'kafka.brokers: must be comma-separated host:port pairs (port 1 to 65535), got ["localhost"]',
     ],
-    ['KAFKA_BROKERS', ' , ', 'kafka.brokers: must be comma-separated host:port pairs, got []'],
+    [
+      'KAFKA_BROKERS',
+      ' , ',
+      'kafka.brokers: must be comma-separated host:port pairs (port 1 to 65535), got []',
+    ],
     ['KAFKA_CLIENT_ID', '', 'kafka.clientId: must be a non-empty string, got ""'],
     [
       'KAFKA_TOPIC',
@@ -283,6 +292,16 @@ describe('loadConfig validation', () => {
     expect(refuse({ RATE_MESSAGES: '5', RATE_BURST: '6' })).toEqual([
       'rate.burst: must be a positive integer no larger than rate.messages (5), got 6',
     ]);
+  });
+
+  it('guards the rate by 10 ms by default, at most 2% of the period; RATE_MARGIN overrides', () => {
+    const margin = (env: Record<string, string>) => loadConfig({ configDir: dir, env }).rate.margin;
+    expect(margin({ RATE_PERIOD: '1s' })).toBe(10);
+    expect(margin({ RATE_PERIOD: '1m' })).toBe(10);
+    expect(margin({ RATE_PERIOD: '250ms' })).toBe(5);
+    expect(margin({ RATE_PERIOD: '10ms' })).toBeCloseTo(0.2, 12);
+    expect(margin({ RATE_PERIOD: '1s', RATE_MARGIN: '0' })).toBe(0);
+    expect(margin({ RATE_PERIOD: '1s', RATE_MARGIN: '' })).toBe(10);
   });
 
   it('refuses a pacing margin as long as the period', () => {

@@ -43,6 +43,12 @@ export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export {
+  capConnections,
+  type HttpLimits,
+  hardenedServerOptions,
+  TIMEOUT_CHECK_INTERVAL_MS,
+} from './http-hardening.ts';
+export {
   configuredTopics,
   createKafkaClient,
   ensureTopics,

@@ -33,6 +33,6 @@ describe('loadConfigOrExit, as a service main.ts uses it', () => {
     const run = start({ RATE_MESSAGES: '7' }, ['--rate.period=250ms']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ messages: 7, period: 250, burst: 7, margin: 0 });
+    expect(JSON.parse(run.stdout)).toEqual({ messages: 7, period: 250, burst: 7, margin: 5 });
   });
 });

@@ -17,7 +17,7 @@ import { createRetryPolicy } from './delivery/retry-policy.ts';
 import { createHealthServer } from './http/health-server.ts';
 import { createDrainMetrics } from './http/metrics.ts';
 import { monotonicClock } from './monotonic-clock.ts';
-import { createRateLimiter } from './rate-limiter.ts';
+import { createRateLimiter } from './pacing/rate-limiter.ts';
 import { shutDown } from './shutdown.ts';
 import type { Sink } from './sinks/sink.ts';
 import { sinkFromConfig } from './sinks/sink-from-config.ts';

@@ -2,7 +2,7 @@ import { ensureTopics } from '@kafka-throttle/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { maxInWindow } from '../src/window-check.ts';
+import { maxInWindow } from '../../../test-support/window-check.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
 import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';

@@ -2,10 +2,14 @@ import { ensureTopics } from '@kafka-throttle/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { type BusiestWindow, busiestWindow, maxInWindow } from '../src/window-check.ts';
+import {
+  type BusiestWindow,
+  busiestWindow,
+  maxInWindow,
+  timesText,
+} from '../../../test-support/window-check.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
-import { ARRIVAL_JITTER_MS } from './support/jitter.ts';
 import { achievedInSpan } from './support/rate.ts';
 import {
   attemptStarts,
@@ -45,10 +49,6 @@ describe('three worker processes joining and leaving while draining', () => {
       DRAIN_GROUP: group,
       RATE_MESSAGES: String(N),
       RATE_PERIOD: `${PERIOD}ms`,
-      // Three workers, a broker, the destination and other test files share two cores here:
-      // processes are descheduled for tens of ms. The margin (2% of the rate) absorbs that;
-      // every check below is still against the configured period.
-      RATE_MARGIN: '20ms',
       SINK: 'http',
       SINK_URL: destination.url,
       LOG_LEVEL: 'debug',
@@ -94,12 +94,17 @@ describe('three worker processes joining and leaving while draining', () => {
 
     // The invariant, exactly on the start times all three logged, and at the destination.
     const starts = workers.flatMap((w) => attemptStarts(w.lines)).sort((x, y) => x - y);
+    // Every request that arrived was logged as an attempt (the workers stopped gracefully, so
+    // none was cut off): the start-time check below looks at all of them, not at a silent log.
+    const arrivals = destination.times();
+    expect(arrivals.length).toBeGreaterThanOrEqual(12 * N);
+    expect(starts).toHaveLength(arrivals.length);
     const busiest = busiestWindow(starts, PERIOD);
     expect(busiest.count, `starts ${describeWindow(starts, busiest, workers)}`).toBeLessThanOrEqual(
       N,
     );
-    const arrivals = destination.times();
-    expect(maxInWindow(arrivals, PERIOD - ARRIVAL_JITTER_MS)).toBeLessThanOrEqual(N);
+    // Where the promise is counted: strict windows of one period on arrival times, defaults.
+    expect(maxInWindow(arrivals, PERIOD), timesText(arrivals)).toBeLessThanOrEqual(N);
 
     const assignments = workers.flatMap((w) =>
       w.lines.filter((l) => l.msg === 'partitions assigned').map((l) => ({ worker: w.name, ...l })),
@@ -149,7 +154,7 @@ describe('three worker processes joining and leaving while draining', () => {
       expected += periods * N;
     }
     console.log(
-      `group test: busiest period ${busiest.count} starts, ${maxInWindow(arrivals, PERIOD)} arrivals (${maxInWindow(arrivals, PERIOD - ARRIVAL_JITTER_MS)} in ${PERIOD - ARRIVAL_JITTER_MS} ms); achieved ${(delivered / expected).toFixed(4)} over ${expected / N} steady periods`,
+      `group test: busiest period ${busiest.count} starts, ${maxInWindow(arrivals, PERIOD)} arrivals; achieved ${(delivered / expected).toFixed(4)} over ${expected / N} steady periods`,
     );
     expect(expected).toBeGreaterThanOrEqual(12 * N);
     expect(delivered / expected).toBeGreaterThanOrEqual(0.95);

@@ -1,7 +1,7 @@
 import { fromKafkaMessage, type Logger } from '@kafka-throttle/common';
 import type { KafkaMessage } from 'kafkajs';
 import type { SourceListener } from '../consumer/kafka-source.ts';
-import type { RateLimiter } from '../rate-limiter.ts';
+import type { RateLimiter } from '../pacing/rate-limiter.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { OffsetCommitter } from './offset-committer.ts';
 import type { PartitionQueues, QueuedRecord } from './partition-queues.ts';

@@ -1,6 +1,6 @@
 import type { Clock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
-import type { Permit, RateLimiter } from '../rate-limiter.ts';
+import type { Permit, RateLimiter } from '../pacing/rate-limiter.ts';
 import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
 import { createFlowControl } from './flow-control.ts';
 import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';

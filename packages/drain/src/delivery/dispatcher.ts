@@ -1,5 +1,5 @@
 import type { Clock } from '@kafka-throttle/common';
-import type { RateLimiter } from '../rate-limiter.ts';
+import type { RateLimiter } from '../pacing/rate-limiter.ts';
 import type { NextPick, PartitionQueues } from './partition-queues.ts';
 
 export type ReadyPick = Extract<NextPick, { kind: 'ready' }>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createSeededRandom } from '../../../../test-support/seeded-random.ts';
 import { createLaneHeap } from './lane-heap.ts';
-import { createSeededRandom } from './seeded-random.ts';
 
 describe('createLaneHeap', () => {
   it('keeps the lane with the earliest time on top while top times change', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createSeededRandom } from '../../../../test-support/seeded-random.ts';
 import { createSchedule } from './schedule.ts';
-import { createSeededRandom } from './seeded-random.ts';
 
 describe('createSchedule', () => {
   it('adds a margin of 5 ms or 0.5% of the period, at most 2% and never more than 1 s', () => {

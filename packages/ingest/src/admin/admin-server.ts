@@ -8,12 +8,15 @@ import {
 } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { createHttpServer } from '../http-server.ts';
+import { createHttpServer } from '../http/http-server.ts';
 import { createAdminApp } from './admin-app.ts';
 import { createBearerCheck } from './bearer-token.ts';
 import { readGroupStatus } from './group-status.ts';
 import { createOldestWaiting } from './oldest-waiting.ts';
 import { createLivePage } from './page/live-page.ts';
+
+/** A few operators and a scraper: small limits, not the intake's. */
+const ADMIN_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, maxConnections: 64 };
 
 export interface AdminServerDeps {
   config: Pick<Config, 'kafka' | 'rate' | 'drain' | 'dlq' | 'admin'>;
@@ -94,7 +97,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
     follower,
     api: app.callback(),
   });
-  const server = createHttpServer(page.handler, { logger });
+  const server = createHttpServer(page.handler, { logger, limits: ADMIN_LIMITS });
   let port = 0;
   let following: Promise<void> | undefined;
 
