@@ -17,6 +17,8 @@ afterAll(killAllScripts);
 
 const PERIOD = 1000;
 const LIMIT = 20;
+/** Fifty periods of work at the limit: the pause lands while most of it still waits. */
+const BACKLOG = 1000;
 const TOKEN = `page-${randomUUID()}`;
 /** Debian's chromium, as the design's "facts about these machines" say: no browser download. */
 const CHROMIUM_FLAGS = [
@@ -87,8 +89,8 @@ describe('the live page on the admin port', () => {
       await page.locator('#workers tr').nth(1).waitFor({ timeout: 60_000 });
 
       // A bounded bombard: the chart moves, below the limit line.
-      const answers = await postBacklog(`http://127.0.0.1:${ingest.port}/`, 300);
-      expect(acceptedIds(answers)).toHaveLength(300);
+      const answers = await postBacklog(`http://127.0.0.1:${ingest.port}/`, BACKLOG);
+      expect(acceptedIds(answers)).toHaveLength(BACKLOG);
       await waitUntil(
         'the page to show deliveries per second',
         async () => (await numberIn(page, '#delivered-now')) > 0,
@@ -115,7 +117,7 @@ describe('the live page on the admin port', () => {
       const late = destination.arrivals.filter((a) => a.at > pausedAt + PERIOD);
       expect(late).toEqual([]);
       const deliveredWhilePaused = destination.ids().size;
-      expect(deliveredWhilePaused).toBeLessThan(300);
+      expect(deliveredWhilePaused).toBeLessThan(BACKLOG);
 
       // The figures: deliveries in the window against what the destination counted (one
       // period's worth at most apart), the backlog against the topic's offsets.
@@ -142,7 +144,7 @@ describe('the live page on the admin port', () => {
         10_000,
         200,
       );
-      expect(backlog).toBe(300 - deliveredWhilePaused);
+      expect(backlog).toBe(BACKLOG - deliveredWhilePaused);
 
       // A rejected change shows the server's message and changes nothing.
       const version = await numberIn(page, '#version');
