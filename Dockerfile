@@ -46,6 +46,7 @@ COPY --from=deps /app /app
 COPY --from=build /app/packages/common/dist packages/common/dist
 COPY --from=build /app/packages/ingest/dist packages/ingest/dist
 COPY --from=build /app/packages/drain/dist packages/drain/dist
+COPY packages/ingest/page/ packages/ingest/page/
 COPY config/ config/
 USER node
 EXPOSE 8080 8081

@@ -29,6 +29,7 @@ const timing = [
   'e2e/original-scenario.test.ts',
   'e2e/scaling.test.ts',
   'e2e/control.test.ts',
+  'e2e/live-page.test.ts',
 ];
 
 // One throwaway broker for the run (shared by the projects that need one); each test uses its

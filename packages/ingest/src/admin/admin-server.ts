@@ -13,6 +13,7 @@ import { createAdminApp } from './admin-app.ts';
 import { createBearerCheck } from './bearer-token.ts';
 import { readGroupStatus } from './group-status.ts';
 import { createOldestWaiting } from './oldest-waiting.ts';
+import { createLivePage } from './page/live-page.ts';
 
 /** A few operators and a scraper: small limits, not the intake's. */
 const ADMIN_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, maxConnections: 64 };
@@ -87,7 +88,16 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
       );
     },
   });
-  const server = createHttpServer(app.callback(), { logger, limits: ADMIN_LIMITS });
+  const page = createLivePage({
+    config,
+    kafka,
+    logger,
+    clock,
+    token,
+    follower,
+    api: app.callback(),
+  });
+  const server = createHttpServer(page.handler, { logger, limits: ADMIN_LIMITS });
   let port = 0;
   let following: Promise<void> | undefined;
 
@@ -101,6 +111,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
         });
       });
       port = (server.address() as AddressInfo).port;
+      page.start();
       following = follower.start().catch((error: unknown) => {
         logger.debug({ err: error }, 'stopped before the control topic was read');
       });
@@ -113,7 +124,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
       await writer.close().catch(() => undefined);
       await follower.stop();
       await following;
-      await Promise.allSettled([oldest.stop(), admin.disconnect()]);
+      await Promise.allSettled([oldest.stop(), admin.disconnect(), page.stop()]);
     },
     get port() {
       return port;
