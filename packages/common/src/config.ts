@@ -28,6 +28,8 @@ export interface Config {
     maxBatchMessages: number;
     maxBatchBytes: number;
     shutdownTimeout: number;
+    /** Processes serving the port; 'auto' is resolved by the process (available CPUs). */
+    workers: number | 'auto';
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
@@ -136,6 +138,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       maxBatchMessages: get('ingest.maxBatchMessages') as number,
       maxBatchBytes: get('ingest.maxBatchBytes') as number,
       shutdownTimeout: get('ingest.shutdownTimeout') as number,
+      workers: get('ingest.workers') as number | 'auto',
     },
     drain: {
       group: get('drain.group') as string,

@@ -18,6 +18,7 @@ export { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
+export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
   configuredTopics,
   createKafkaClient,

@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): Koa {
 
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.body = await metrics.render();
   });
 
   app.use(async (ctx, next) => {
