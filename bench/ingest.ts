@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, startBroker } from '../scripts/kafka/broker.ts';
+import { treeCpuMs } from './process-tree-cpu.ts';
 
 /**
  * `pnpm bench:ingest`: requests/s and latency of (a) ingest with a real broker and full acks
@@ -82,30 +83,38 @@ async function main(): Promise<void> {
   try {
     const body = jsonBody(bodyBytes);
     const topic = `bench-ingest-${Date.now()}`;
-    const ingest = await startIngest(broker.bootstrap, topic, broker.pid);
+    const ingest = await startIngest(broker.bootstrap, topic, broker.pid, 'auto');
+    const single = await startIngest(broker.bootstrap, topic, broker.pid, '1');
     const bare = await startBare();
+    const servers = [ingest, single, bare];
 
     let warmOk = 0;
-    for (const server of [bare, ingest]) {
+    for (const server of servers) {
       log(`${server.name}: warming up for ${warmup} s`);
       const result = await load(server.url, body, warmup);
-      if (server === ingest) warmOk += result['2xx'];
+      if (server !== bare) warmOk += result['2xx'];
     }
     const before = await batchHistogram(ingest.url);
-    const results = new Map<Server, Round[]>([
-      [ingest, []],
-      [bare, []],
-    ]);
+    const results = new Map<Server, Round[]>(servers.map((s) => [s, []]));
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [bare, ingest] : [ingest, bare];
+      // Each round in another order, so no server always follows the same one.
+      const order = servers.map((_, i) => servers[(i + round) % servers.length] as Server);
+      if (round % 2 === 1) order.reverse();
       for (const server of order) results.get(server)?.push(await measure(server, body, round));
     }
     const batches = diff(await batchHistogram(ingest.url), before);
-    await stopChild(ingest.child);
-    await stopChild(bare.child);
+    for (const server of servers) await stopChild(server.child);
     const stored = await recordsInTopic(broker.bootstrap, topic);
-    const accepted = warmOk + sum(results.get(ingest) ?? [], (r) => r.ok);
-    printReport(results.get(ingest) ?? [], results.get(bare) ?? [], batches, stored, accepted);
+    const accepted =
+      warmOk + sum([...(results.get(ingest) ?? []), ...(results.get(single) ?? [])], (r) => r.ok);
+    printReport(
+      results.get(ingest) ?? [],
+      results.get(single) ?? [],
+      results.get(bare) ?? [],
+      batches,
+      stored,
+      accepted,
+    );
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await broker.stop();
@@ -128,9 +137,16 @@ async function startBare(): Promise<Server> {
   return { name: '(b) bare Koa, no Kafka', url, child };
 }
 
-async function startIngest(bootstrap: string, topic: string, brokerPid: number): Promise<Server> {
+async function startIngest(
+  bootstrap: string,
+  topic: string,
+  brokerPid: number,
+  workers: string,
+): Promise<Server> {
   const port = await freePort();
-  const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/ingest`] : [];
+  const nodeArgs = flags.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/ingest-workers-${workers}`]
+    : [];
   const child = spawnChild(
     ['packages/ingest/src/main.ts'],
     {
@@ -140,13 +156,15 @@ async function startIngest(bootstrap: string, topic: string, brokerPid: number):
       INGEST_PORT: String(port),
       INGEST_HOST: '127.0.0.1',
       INGEST_LINGER: flags.linger,
+      INGEST_WORKERS: workers,
       LOG_LEVEL: 'warn',
     },
     nodeArgs,
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200);
-  return { name: '(a) ingest, Kafka acks=all', url, child, brokerPid };
+  const name = workers === '1' ? '(a1) ingest, one worker' : '(a) ingest, default workers';
+  return { name, url, child, brokerPid };
 }
 
 function spawnChild(args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
@@ -192,7 +210,7 @@ function load(url: string, body: string, seconds: number): Promise<autocannon.Re
 async function measure(server: Server, body: string, round: number): Promise<Round> {
   const seconds = duration / rounds;
   log(`${server.name}: round ${round + 1}/${rounds}, ${seconds} s at ${connections} connections`);
-  const serverCpu = cpuMs(server.child.pid);
+  const serverCpu = treeCpuMs(server.child.pid);
   const brokerCpu = cpuMs(server.brokerPid);
   const loadCpu = process.cpuUsage();
   const result = await load(server.url, body, seconds);
@@ -205,7 +223,7 @@ async function measure(server: Server, body: string, round: number): Promise<Rou
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    serverCpuMs: cpuMs(server.child.pid) - serverCpu,
+    serverCpuMs: treeCpuMs(server.child.pid) - serverCpu,
     brokerCpuMs: cpuMs(server.brokerPid) - brokerCpu,
     loadCpuMs: (loadUsed.user + loadUsed.system) / 1000,
   };
@@ -299,12 +317,14 @@ function summarize(rounds: Round[], withBroker: boolean): Summary {
 
 function printReport(
   ingestRounds: Round[],
+  singleRounds: Round[],
   bareRounds: Round[],
   batches: Histogram,
   stored: number,
   accepted: number,
 ): void {
   const a = summarize(ingestRounds, true);
+  const a1 = summarize(singleRounds, true);
   const b = summarize(bareRounds, false);
   const ratio = a.rps / b.rps;
   const out: string[] = [];
@@ -324,7 +344,8 @@ function printReport(
     '|----------------------------|--------:|-------:|-------:|--------:|-------:|--------------------------|',
   );
   for (const [name, m] of [
-    ['(a) ingest, Kafka acks=all', a],
+    ['(a) ingest, default workers', a],
+    ['(a1) ingest, one worker', a1],
     ['(b) bare Koa, no Kafka', b],
   ] as const) {
     out.push(
@@ -335,6 +356,13 @@ function printReport(
     `(p50: median of the rounds; p99: worst round; the load generator itself used ${a.loadCpu} (a) and ${b.loadCpu} (b) CPU ms per 1000 requests)`,
   );
   out.push('');
+  const rate = (r: Round): number => r.requests / r.seconds;
+  const workersRatio = a.rps / a1.rps;
+  out.push(
+    `ratio a/a1 (default workers / one worker, req/s): ${workersRatio.toFixed(2)}, per round ${ingestRounds
+      .map((r, i) => (rate(r) / rate(singleRounds[i] as Round)).toFixed(2))
+      .join(', ')}`,
+  );
   const perRound = ingestRounds.map((r, i) => {
     const bare = bareRounds[i] as Round;
     return (r.requests / r.seconds / (bare.requests / bare.seconds)).toFixed(2);
