@@ -14,8 +14,9 @@ const unit = [
   ...brokerFreeProcessTests,
   ...pureTestSupport,
 ];
-// scripts/kafka starts brokers of its own: not a unit test.
-const unitExclude = ['scripts/kafka/**'];
+// scripts/kafka starts brokers of its own: not a unit test. The compose test needs a Docker
+// engine: `pnpm test:compose` runs it (scripts/compose-test/vitest.config.ts).
+const unitExclude = ['scripts/kafka/**', 'scripts/compose-test/**'];
 
 // Tests that check the rate at the destination measure arrival times, which CPU contention on a
 // 2-core machine distorts. They run after everything else, one file at a time.

@@ -1,17 +1,42 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive } from '../scripts/kafka/broker.ts';
 import { post } from './support/client.ts';
-import { killAllScripts, runScript, type ScriptProcess } from './support/processes.ts';
+import { killAllScripts, repoRoot, runScript, type ScriptProcess } from './support/processes.ts';
 import { waitUntil } from './support/wait.ts';
 
-let dir: string | undefined;
+let dir: string;
+let env: Record<string, string | undefined>;
 const pidsSeen = new Set<number>();
+const pipelines = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kafka-throttle-e2e-start-'));
+  env = {
+    // No KAFKA_BROKERS: pnpm start runs its own broker, here in a fresh folder on free ports.
+    KAFKA_BROKERS: undefined,
+    KAFKA_LOCAL_DIR: dir,
+    KAFKA_LOCAL_PORT: String(await freePort()),
+    KAFKA_LOCAL_CONTROLLER_PORT: String(await freePort()),
+    INGEST_PORT: String(await freePort()),
+    INGEST_HOST: '127.0.0.1',
+    DRAIN_PORT: String(await freePort()),
+    DRAIN_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    RATE_MESSAGES: '1',
+    RATE_PERIOD: '1s',
+    NO_COLOR: '1',
+  };
+});
 
 afterAll(async () => {
   await killAllScripts();
+  for (const pipeline of pipelines) signalGroup(pipeline.pid, 'SIGKILL');
   // Whatever a failed run left behind, by the pids it printed (detached, so not in pnpm's group).
   for (const pid of pidsSeen) {
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
@@ -19,83 +44,141 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const DELIVERED = /^\[drain\]\s+delivered #\d+ p\d+@\d+ (\{.*\})$/;
+const TIME = String.raw`\d\d:\d\d:\d\d\.\d{3}`;
+const DELIVERED = new RegExp(String.raw`^\[drain\]\s+${TIME} delivered #\d+ p\d+@\d+ (\{.*\})$`);
+const PACE = new RegExp(
+  String.raw`^\[drain\]\s+${TIME} last 1s: (\d+) delivered \(limit 1\), backlog (\d+), dead letters (\d+)$`,
+);
 
 /** The numbers of the {"number": n} bodies the run printed as delivered. */
-function deliveredNumbers(run: ScriptProcess): number[] {
-  return run.lines.flatMap((line) => {
+function deliveredNumbers(lines: readonly string[]): number[] {
+  return lines.flatMap((line) => {
     const match = DELIVERED.exec(line);
     return match ? [(JSON.parse(match[1] as string) as { number: number }).number] : [];
   });
 }
 
 /** The pids `pnpm start` printed for the broker, ingest and drain. */
-function printedPids(run: ScriptProcess): number[] {
-  return run.lines.flatMap((line) => {
+function printedPids(lines: readonly string[]): number[] {
+  return lines.flatMap((line) => {
     const match = /^\[(?:kafka|start)\]\s+.*\(pid (\d+)\)/.exec(line);
     return match ? [Number(match[1])] : [];
   });
 }
 
 describe('pnpm start from a clean checkout', () => {
-  it('shows deliveries, stops everything on Ctrl-C, and the next start resumes the backlog', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kafka-throttle-e2e-start-'));
-    const env = {
-      // No KAFKA_BROKERS: pnpm start runs its own broker, here in a fresh folder on free ports.
-      KAFKA_BROKERS: undefined,
-      KAFKA_LOCAL_DIR: dir,
-      KAFKA_LOCAL_PORT: String(await freePort()),
-      KAFKA_LOCAL_CONTROLLER_PORT: String(await freePort()),
-      INGEST_PORT: String(await freePort()),
-      INGEST_HOST: '127.0.0.1',
-      DRAIN_PORT: String(await freePort()),
-      DRAIN_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      RATE_MESSAGES: '1',
-      RATE_PERIOD: '1s',
-      NO_COLOR: '1',
-    };
+  it('starts without a warning, shows timed deliveries and the pace, stops everything on Ctrl-C, and the next start resumes the backlog', async () => {
     const url = `http://127.0.0.1:${env.INGEST_PORT}/`;
 
-    const first = await startAndWait(env, 'start-1');
+    const first = await startAndWait('start-1');
     for (let n = 1; n <= 6; n++) {
       expect(await post(url, { number: n })).toMatchObject({ kind: 'answer', status: 202 });
     }
-    await waitUntil('two deliveries printed', () => deliveredNumbers(first).length >= 2, 60_000);
+    await waitUntil(
+      'two deliveries and a pace line with a backlog printed',
+      () =>
+        deliveredNumbers(first.lines).length >= 2 &&
+        first.lines.some((line) => Number(PACE.exec(line)?.[2] ?? 0) > 0),
+      60_000,
+    );
     await ctrlC(first);
-    await expectAllGone(first);
-    const firstNumbers = deliveredNumbers(first);
+    await expectAllGone(first.lines);
+    const firstNumbers = deliveredNumbers(first.lines);
     expect(firstNumbers.length).toBeLessThan(6);
 
-    const second = await startAndWait(env, 'start-2');
+    // A healthy start and stop, from a fresh data folder, prints no error and no warning.
+    const alarming = first.lines.filter((line) => /\b(ERROR|WARN|FATAL)\b/.test(line));
+    expect(alarming, first.lines.join('\n')).toEqual([]);
+    // Once per period while there is a backlog: what was delivered against the limit.
+    const paces = first.lines.flatMap((line) => {
+      const match = PACE.exec(line);
+      return match ? [{ delivered: Number(match[1]), deadLetters: Number(match[3]) }] : [];
+    });
+    expect(paces.length).toBeGreaterThan(0);
+    for (const pace of paces) {
+      expect(pace.delivered).toBeLessThanOrEqual(1);
+      expect(pace.deadLetters).toBe(0);
+    }
+
+    const second = await startAndWait('start-2');
     await waitUntil(
       'the rest of the backlog printed',
-      () => new Set([...firstNumbers, ...deliveredNumbers(second)]).size === 6,
+      () => new Set([...firstNumbers, ...deliveredNumbers(second.lines)]).size === 6,
       60_000,
     );
     await ctrlC(second);
-    await expectAllGone(second);
+    await expectAllGone(second.lines);
     console.log(
-      `pnpm start: first run delivered ${JSON.stringify(firstNumbers)}, second run ${JSON.stringify(deliveredNumbers(second))}; pids gone: ${[...pidsSeen].join(', ')}`,
+      `pnpm start: first run delivered ${JSON.stringify(firstNumbers)}, second run ${JSON.stringify(deliveredNumbers(second.lines))}; pids gone: ${[...pidsSeen].join(', ')}`,
     );
+  }, 400_000);
+
+  it('stops everything when Ctrl-C also ends the reader of its output (pnpm start | grep delivered)', async () => {
+    const run = startPipeline('pnpm --silent start 2>&1 | grep --line-buffered -E "pid|ready:"');
+    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
+    const pids = printedPids(run.lines);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    // A terminal's Ctrl-C: SIGINT to the whole pipeline; grep ends at once, so every line
+    // pnpm start writes while stopping meets a closed pipe.
+    signalGroup(run.child.pid, 'SIGINT');
+    await run.exited;
+    await expectGone(pids);
   }, 300_000);
+
+  it('stops everything when its output closes (pnpm start | head)', async () => {
+    const log = join(dir, 'head.log');
+    const run = startPipeline(`pnpm --silent start 2>&1 | tee "${log}" | grep -m1 "ready:"`);
+    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
+    // No signal at all: grep has ended, and pnpm start's next line finds nobody reading.
+    await run.exited;
+    const printed = readFileSync(log, 'utf8').split('\n');
+    const pids = printedPids(printed);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    await expectGone(pids);
+  }, 300_000);
+
+  it('stops everything on a hang-up, when the terminal and its output are gone', async () => {
+    const run = startPipeline('pnpm --silent start 2>&1 | tee /dev/null');
+    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
+    const pids = printedPids(run.lines);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    // What closing a terminal does: SIGHUP to every process of the job, the reader included.
+    signalGroup(run.child.pid, 'SIGHUP');
+    await run.exited;
+    await expectGone(pids);
+  }, 300_000);
+
+  it('takes over a broker left behind by a start that was killed, and stops it at the end', async () => {
+    const killed = await startAndWait('killed');
+    const [brokerPid, ...servicePids] = printedPids(killed.lines);
+    await killed.kill(); // SIGKILL to pnpm, the bootstrap and pnpm start: no cleanup at all
+    // The services notice their parent is gone and stop; the broker stays behind.
+    await expectProcessesGone(servicePids);
+    expect(isAlive(brokerPid as number)).toBe(true);
+
+    const next = await startAndWait('after-kill');
+    expect(next.lines.join('\n')).toMatch(
+      new RegExp(
+        String.raw`Kafka \(pid ${brokerPid}\) .* was left running by an earlier pnpm start .* this run takes it over and stops it at the end`,
+      ),
+    );
+    expect(next.lines.join('\n')).not.toMatch(/it stays running/);
+    await ctrlC(next);
+    await expectAllGone(next.lines);
+    await expectGone([brokerPid as number]);
+  }, 400_000);
 });
 
-async function startAndWait(env: Record<string, string | undefined>, name: string) {
+async function startAndWait(name: string): Promise<ScriptProcess> {
   const run = runScript(name, 'start', [], env);
-  await run.waitForLine(
-    'ingest listening',
-    (l) => /^\[ingest\].*ingest listening/.test(l),
-    120_000,
-  );
-  await run.waitForLine('drain listening', (l) => /^\[drain\].*listening/.test(l), 120_000);
+  await run.waitForLine('drain listening', (l) => /^\[drain\].*listening/.test(l), 180_000);
   await run.waitForLine(
     'the ready line',
     (l) => /^\[start\]\s+ready: POST JSON to/.test(l),
-    120_000,
+    180_000,
   );
-  for (const pid of printedPids(run)) pidsSeen.add(pid);
-  expect(printedPids(run).length).toBeGreaterThanOrEqual(3);
+  for (const pid of printedPids(run.lines)) pidsSeen.add(pid);
+  expect(printedPids(run.lines).length).toBeGreaterThanOrEqual(3);
   return run;
 }
 
@@ -105,12 +188,66 @@ async function startAndWait(env: Record<string, string | undefined>, name: strin
  */
 async function ctrlC(run: ScriptProcess): Promise<void> {
   const exit = await run.signal('SIGINT');
-  expect([0, 'SIGINT']).toContain(exit.code ?? exit.signal);
+  expect([0, 130, 'SIGINT']).toContain(exit.code ?? exit.signal);
   expect(run.lines.at(-1), run.lines.slice(-20).join('\n')).toBe('[start]  all stopped cleanly');
 }
 
-async function expectAllGone(run: ScriptProcess): Promise<void> {
-  const pids = printedPids(run);
-  await waitUntil(`pids ${pids.join(', ')} gone`, () => pids.every((pid) => !isAlive(pid)), 30_000);
-  expect(run.lines).toContain('[kafka]  Kafka stopped');
+async function expectAllGone(lines: readonly string[]): Promise<void> {
+  await expectGone(printedPids(lines));
+  expect(lines).toContain('[kafka]  Kafka stopped');
+}
+
+/** The processes are gone and so is the broker's pid file, the last thing pnpm start removes. */
+async function expectGone(pids: readonly number[]): Promise<void> {
+  await expectProcessesGone(pids);
+  await waitUntil('broker.pid removed', () => !existsSync(join(dir, 'broker.pid')), 30_000);
+}
+
+async function expectProcessesGone(pids: readonly number[]): Promise<void> {
+  for (const pid of pids) pidsSeen.add(pid);
+  await waitUntil(`pids ${pids.join(', ')} gone`, () => pids.every((pid) => !isAlive(pid)), 60_000);
+}
+
+interface Pipeline {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<void>;
+  waitForLine(pattern: RegExp): Promise<void>;
+}
+
+/** A shell pipeline around `pnpm start`, in its own process group like a terminal's job. */
+function startPipeline(command: string): Pipeline {
+  const merged = Object.fromEntries(
+    Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined),
+  );
+  const child = spawn('sh', ['-c', command], {
+    cwd: repoRoot,
+    env: merged,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  pipelines.add(child);
+  const lines: string[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    lines.push(line);
+    for (const pid of printedPids([line])) pidsSeen.add(pid);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    lines,
+    exited,
+    async waitForLine(pattern) {
+      await waitUntil(`a line like ${pattern}`, () => lines.some((l) => pattern.test(l)), 180_000);
+    },
+  };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
 }

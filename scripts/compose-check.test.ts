@@ -26,8 +26,8 @@ function realInput(): ComposeCheckInput {
     dockerignoreText: read('.dockerignore'),
     kafkaVersion: kafkaVersion(),
     pnpmVersion: '10.34.9',
-    // The check looks for each service's main.ts; answering "there" keeps this file's cases about
-    // the compose document alone.
+    // The check looks for each service's compiled main.js; answering "there" keeps this file's
+    // cases about the compose document alone, built or not.
     exists: () => true,
   };
 }
@@ -49,7 +49,12 @@ function brokenDockerfile(from: string | RegExp, to: string): ComposeCheckInput 
 
 describe('checkCompose', () => {
   it('passes the repository docker-compose.yml, Dockerfile and .dockerignore', () => {
-    const report = checkCompose({ ...realInput(), exists: (p) => existsSync(join(root, p)) });
+    // Without a build at hand, an entry point is there when the source it is compiled from is;
+    // `pnpm compose:check` after `pnpm build` (in `pnpm test`) checks the compiled files.
+    const report = checkCompose({
+      ...realInput(),
+      exists: (p) => existsSync(join(root, p.replace(/\/dist\/(.*)\.js$/, '/src/$1.ts'))),
+    });
     expect(report.problems).toEqual([]);
     expect(report.passed.length).toBeGreaterThanOrEqual(25);
     expect(report.passed).toContain(
@@ -141,7 +146,7 @@ describe('checkCompose', () => {
       brokenCompose((d) => {
         (d.services.drain as Record<string, unknown>).build = { context: '.', target: 'prod' };
       }),
-      /services\.drain\.build\.target: expected a stage of the Dockerfile \(build, runtime\), got "prod"/,
+      /services\.drain\.build\.target: expected a stage of the Dockerfile \(base, deps, build, runtime\), got "prod"/,
     ],
     [
       'ingest publishing another port than INGEST_PORT',
@@ -153,9 +158,22 @@ describe('checkCompose', () => {
     [
       'a command that runs no service',
       brokenCompose((d) => {
-        (d.services.drain as Record<string, unknown>).command = ['packages/drain/src/nope.ts'];
+        (d.services.drain as Record<string, unknown>).command = ['packages/drain/src/main.ts'];
       }),
-      /services\.drain\.command: expected \["packages\/drain\/src\/main\.ts"\]/,
+      /services\.drain\.command: expected \["packages\/drain\/dist\/main\.js"\]/,
+    ],
+    [
+      'an image that runs TypeScript through tsx',
+      brokenDockerfile(
+        'ENTRYPOINT ["node", "--conditions=compiled", "--enable-source-maps"]',
+        'ENTRYPOINT ["node", "--import", "tsx"]',
+      ),
+      /expected an ENTRYPOINT that runs node without tsx[\s\S]*needs --conditions=compiled/,
+    ],
+    [
+      'an image without the compiled code of a package',
+      brokenDockerfile(/^COPY --from=build \/app\/packages\/common\/dist.*\n/m, ''),
+      /expected a COPY of packages\/common\/dist/,
     ],
     [
       'a root runtime user',
@@ -192,10 +210,10 @@ describe('checkCompose', () => {
     expect(report.problems.join('\n')).toMatch(problem);
   });
 
-  it('fails when a service main.ts is not there', () => {
+  it('fails when a service entry point was not built', () => {
     const report = checkCompose({ ...realInput(), exists: (p) => !p.includes('drain') });
     expect(report.problems).toEqual([
-      'services.drain.command: packages/drain/src/main.ts does not exist',
+      'services.drain.command: packages/drain/dist/main.js does not exist; `pnpm build` compiles it from packages/drain/src/main.ts (run it first)',
     ]);
   });
 });

@@ -17,6 +17,9 @@ import { kafkaVersion } from './kafka/broker.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const APP_SERVICES = ['ingest', 'drain'] as const;
+const PACKAGES = ['common', ...APP_SERVICES] as const;
+/** The package.json "exports" condition that selects a workspace package's dist/. */
+const COMPILED_CONDITION = 'compiled';
 const KNOWN_ENV = new Map(Object.entries(configSchema).map(([key, spec]) => [spec.env, key]));
 
 export interface ComposeCheckInput {
@@ -156,15 +159,19 @@ function checkAppService(
   }
 
   const command = Array.isArray(service.command) ? service.command.map(String) : [];
-  const main = `packages/${name}/src/main.ts`;
+  const main = `packages/${name}/dist/main.js`;
   if (
     check(
       command.includes(main),
       `${name} runs ${main}`,
-      `services.${name}.command: expected ["${main}"] (the image's entrypoint is node --import tsx), got ${JSON.stringify(service.command)}`,
+      `services.${name}.command: expected ["${main}"] (the image runs the compiled services with node), got ${JSON.stringify(service.command)}`,
     )
   ) {
-    check(exists(main), `${main} exists`, `services.${name}.command: ${main} does not exist`);
+    check(
+      exists(main),
+      `${main} exists after the build`,
+      `services.${name}.command: ${main} does not exist; \`pnpm build\` compiles it from packages/${name}/src/main.ts (run it first)`,
+    );
   }
 
   const build = isObject(service.build) ? service.build : undefined;
@@ -248,6 +255,25 @@ function checkDockerfile(
     'the runtime stage installs nothing (dependencies come from the build stage)',
     `Dockerfile stage "${runtime.name}": must not run a package manager`,
   );
+  const entrypoint = runtime.entrypoint ?? '';
+  check(
+    /\bnode\b/.test(entrypoint) && !/\btsx\b/.test(entrypoint),
+    'the runtime stage runs the compiled code with node, without tsx',
+    `Dockerfile stage "${runtime.name}": expected an ENTRYPOINT that runs node without tsx, got ${entrypoint || 'none'}`,
+  );
+  check(
+    entrypoint.includes(`--conditions=${COMPILED_CONDITION}`),
+    `the runtime stage's node resolves workspace packages to their build output ("${COMPILED_CONDITION}" condition)`,
+    `Dockerfile stage "${runtime.name}": the ENTRYPOINT's node needs --conditions=${COMPILED_CONDITION}, or @kafka-throttle/* resolve to TypeScript sources that are not in the image`,
+  );
+  for (const pkg of PACKAGES) {
+    const dist = `packages/${pkg}/dist`;
+    check(
+      runtime.copies.some((copy) => copy.includes(dist)),
+      `the runtime stage copies ${dist}`,
+      `Dockerfile stage "${runtime.name}": expected a COPY of ${dist} (the output of \`pnpm build\`)`,
+    );
+  }
   const installs = stages
     .flatMap((stage) => stage.runs)
     .filter((run) => /pnpm\s+install/.test(run));
@@ -341,8 +367,10 @@ interface Stage {
   image: string;
   user: string | undefined;
   healthcheck: string | undefined;
+  entrypoint: string | undefined;
   runs: string[];
   copyFrom: string[];
+  copies: string[];
 }
 
 /** The stages of a Dockerfile: enough of it to check, not a full parser. */
@@ -369,8 +397,10 @@ export function dockerfileStages(text: string): Stage[] {
           image,
           user: undefined,
           healthcheck: undefined,
+          entrypoint: undefined,
           runs: [],
           copyFrom: [],
+          copies: [],
         });
         break;
       }
@@ -380,10 +410,14 @@ export function dockerfileStages(text: string): Stage[] {
       case 'HEALTHCHECK':
         if (stage) stage.healthcheck = body;
         break;
+      case 'ENTRYPOINT':
+        if (stage) stage.entrypoint = body;
+        break;
       case 'RUN':
         stage?.runs.push(body);
         break;
       case 'COPY': {
+        stage?.copies.push(body);
         const from = /--from=(\S+)/.exec(body)?.[1];
         if (stage && from) stage.copyFrom.push(from);
         break;

@@ -1,62 +1,67 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Config, loadConfig } from '@kafka-throttle/common';
+import { isAlive } from './kafka/broker.ts';
+import { formatBrokerLine } from './start/broker-line.ts';
 import { ensureLocalKafka, type LocalKafka } from './start/local-kafka.ts';
 import { createLineFormatter } from './start/log-line.ts';
 import { tailFile } from './start/log-tail.ts';
-import { createOutput, type Output, wantsColor } from './start/output.ts';
+import { createOutput, guardStream, type Output, wantsColor } from './start/output.ts';
+import { startPaceReporter } from './start/pace-reporter.ts';
 import { listeningPort, waitUntilReady } from './start/ready.ts';
 import { type RunningService, type ServiceExit, startService } from './start/service.ts';
+import { settleKafka } from './start/settle-kafka.ts';
 
 /**
  * `pnpm start`: the whole product in one terminal. Without KAFKA_BROKERS it runs the local Kafka
  * that `pnpm kafka:start` runs (127.0.0.1:9092, data in .kafka/, so a backlog survives), then one
- * ingest and one drain worker with the log sink. Ctrl-C or SIGTERM stops ingest and drain
- * gracefully, then the broker if this run started it.
+ * ingest and, once ingest has the topics ready, one drain worker with the log sink. Ctrl-C,
+ * SIGTERM, a hang-up or the loss of its output (a closed pipe) stops ingest and drain
+ * gracefully, then the broker if this run owns it.
  */
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 // The services promise to stop within 10 s; past this they are killed.
 const SERVICE_GRACE_MS = 15_000;
 
+type StopReason = string;
+
 async function main(): Promise<number> {
   const env = process.env;
+  let stopRequested: (reason: StopReason) => void = () => {};
+  const stopSignal = new Promise<StopReason>((resolve) => {
+    stopRequested = resolve;
+  });
+  // Repeats are expected (the terminal signals npm, pnpm and us alike); the first one counts.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => stopRequested(signal));
+  }
+  const stdout = guardStream(process.stdout, (code) => stopRequested(`output closed (${code})`));
+  guardStream(process.stderr, () => {});
   const out = createOutput({
-    write: (text) => process.stdout.write(text),
+    write: (text) => stdout.write(text),
     color: wantsColor(process.stdout, env),
   });
-  const code = await runAll(env, out);
-  // The last word is ours: under pnpm and tsx a Ctrl-C'd run ends by the signal, not this code.
+  const code = await runAll(env, out, stopSignal);
+  // The last word is ours: under npm or pnpm a Ctrl-C'd run ends by the signal, not this code.
   out.line('start', code === 0 ? 'all stopped cleanly' : `stopped with exit code ${code}`);
   return code;
 }
 
-async function runAll(env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+async function runAll(env: NodeJS.ProcessEnv, out: Output, stopSignal: Promise<StopReason>) {
   const say = (text: string): void => out.line('start', text);
-
-  let stopping = false;
-  let stopRequested: (reason: string) => void = () => {};
-  const stopSignal = new Promise<string>((resolve) => {
-    stopRequested = resolve;
-  });
-  // Repeats are expected (the terminal signals pnpm, tsx and us alike); the first one counts.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (!stopping) stopRequested(signal);
-    });
-  }
-
   let kafka: LocalKafka | undefined;
+  let kafkaStopped = false;
   let tail: { stop(): void } | undefined;
   const services: RunningService[] = [];
-  // Should this process die some other way, the detached children must not outlive it.
+  // Should this process die some other way, nothing it started may outlive it. Only synchronous
+  // work runs here: SIGTERM lets each of them stop cleanly on its own.
   process.once('exit', () => {
-    for (const service of services) {
-      try {
-        process.kill(service.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    const pids = services.map((service) => service.pid);
+    if (kafka?.owned && !kafkaStopped) pids.push(kafka.pid);
+    for (const pid of pids) {
+      if (isAlive(pid)) process.kill(pid, 'SIGTERM');
     }
   });
 
@@ -69,7 +74,7 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output): Promise<number> {
       const port = Number(env.KAFKA_LOCAL_PORT ?? 9092);
       const controllerPort = Number(env.KAFKA_LOCAL_CONTROLLER_PORT ?? port + 1);
       mkdirSync(dir, { recursive: true });
-      tail = tailFile(join(dir, 'broker.log'), (line) => out.line('kafka', line));
+      tail = tailFile(join(dir, 'broker.log'), (line) => out.line('kafka', formatBrokerLine(line)));
       const starting = ensureLocalKafka({
         dir,
         port,
@@ -87,10 +92,13 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output): Promise<number> {
     }
 
     const childEnv = { ...env, KAFKA_BROKERS: brokers };
-    const readiness = new AbortController();
-    let announced = false;
-    for (const name of ['ingest', 'drain'] as const) {
-      const formatter = createLineFormatter();
+    const config = configOrUndefined(env);
+    const pace = startPaceReporter({ say: (text) => out.line('drain', text), config });
+    const launch = (name: 'ingest' | 'drain', onPort: (port: number) => void): RunningService => {
+      const formatter = createLineFormatter({
+        onDelivery: name === 'drain' ? (time) => pace.delivered(time) : undefined,
+      });
+      let portSeen = false;
       const service = startService({
         name,
         script: join(root, 'packages', name, 'src', 'main.ts'),
@@ -98,29 +106,52 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output): Promise<number> {
         env: childEnv,
         onLine: (line) => {
           out.line(name, formatter.format(line));
-          const port = name === 'ingest' && !announced ? listeningPort(line) : undefined;
+          const port = portSeen ? undefined : listeningPort(line);
           if (port === undefined) return;
-          announced = true;
-          void waitUntilReady(port, readiness.signal).then((ready) => {
-            if (!ready) return;
-            say(
-              `ready: POST JSON to http://localhost:${port}/ (try "pnpm bombard" in another terminal). Ctrl-C stops everything.`,
-            );
-          });
+          portSeen = true;
+          onPort(port);
         },
       });
       services.push(service);
       say(`${name} started (pid ${service.pid})`);
-    }
+      return service;
+    };
 
-    const firstExit = Promise.race(
-      services.map((service) => service.exited.then((exit) => ({ service, exit }))),
-    );
-    const ended = await Promise.race([stopSignal, firstExit]);
-    stopping = true;
+    const readiness = new AbortController();
+    if (config) {
+      const settled = await Promise.race([
+        stopSignal,
+        settleKafka(brokers, config, readiness.signal),
+      ]);
+      if (typeof settled === 'string') {
+        readiness.abort();
+        say(`${settled} while waiting for Kafka`);
+        return 0;
+      }
+    }
+    let ingestPort = 0;
+    const ingestReady = new Promise<boolean>((resolve) => {
+      const ingest = launch('ingest', (port) => {
+        ingestPort = port;
+        void waitUntilReady(port, readiness.signal).then(resolve);
+      });
+      void ingest.exited.then(() => resolve(false));
+    });
+    const firstExit = () =>
+      Promise.race(services.map((service) => service.exited.then((exit) => ({ service, exit }))));
+    // drain starts once ingest is ready: then the topics exist and POSTs are accepted.
+    const early = await Promise.race([stopSignal, ingestReady]);
+    if (early === true) {
+      launch('drain', (port) => pace.watch(port));
+      say(
+        `ready: POST JSON to http://localhost:${ingestPort}/ (try "pnpm bombard" in another terminal). Ctrl-C stops everything.`,
+      );
+    }
+    const ended = typeof early === 'string' ? early : await Promise.race([stopSignal, firstExit()]);
     readiness.abort();
+    pace.stop();
     if (typeof ended === 'string') {
-      say(`${ended}: stopping ingest and drain`);
+      say(`${ended}: stopping ${services.map((s) => s.name).join(' and ')}`);
       const exits = await stopAll(services);
       const bad = exits.filter(({ exit }) => exit.code !== 0);
       for (const { service, exit } of bad) {
@@ -134,9 +165,9 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output): Promise<number> {
     await stopAll(services);
     return 1;
   } finally {
-    stopping = true;
-    if (kafka?.startedHere) {
+    if (kafka?.owned) {
       await kafka.stop();
+      kafkaStopped = true;
       tail?.stop();
       out.line('kafka', 'Kafka stopped');
     } else {
@@ -151,6 +182,15 @@ async function stopAll(
   return Promise.all(
     services.map(async (service) => ({ service, exit: await service.stop(SERVICE_GRACE_MS) })),
   );
+}
+
+/** The services' configuration, or undefined when invalid: they then exit with its message. */
+function configOrUndefined(env: NodeJS.ProcessEnv): Config | undefined {
+  try {
+    return loadConfig({ env });
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(exit: ServiceExit): string {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeOwner } from '../start/broker-owner.ts';
 import { fetchJars, isAlive, startBroker, stopProcess } from './broker.ts';
 
 /**
@@ -39,6 +40,8 @@ async function main(command: string | undefined): Promise<void> {
       const started = Date.now();
       const broker = await startBroker({ dir, port, controllerPort }, { detached: true });
       writeFileSync(pidFile, String(broker.pid));
+      // Started by hand, so no `pnpm start` owns it: every start reuses it and leaves it running.
+      removeOwner(dir);
       console.log(
         `Kafka is running (pid ${broker.pid}, ready in ${Date.now() - started} ms) at ${broker.bootstrap}; data in ${dir}`,
       );
@@ -53,6 +56,7 @@ async function main(command: string | undefined): Promise<void> {
         console.log(`Kafka (pid ${pid}) stopped`);
       }
       rmSync(pidFile, { force: true });
+      removeOwner(dir);
       return;
     }
     case 'status': {

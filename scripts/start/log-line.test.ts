@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLineFormatter } from './log-line.ts';
+import { clockTime } from './pace.ts';
 
 const pino = (fields: Record<string, unknown>): string =>
   JSON.stringify({
@@ -11,8 +12,9 @@ const pino = (fields: Record<string, unknown>): string =>
   });
 
 describe('createLineFormatter', () => {
-  it('shows a delivery as one line with its count, partition@offset and body', () => {
-    const formatter = createLineFormatter();
+  it('shows a delivery as one line with the time the sink took it, its count, partition@offset and body', () => {
+    const times: number[] = [];
+    const formatter = createLineFormatter({ onDelivery: (time) => times.push(time) });
     const first = pino({
       msg: 'delivered',
       id: 'a',
@@ -27,9 +29,15 @@ describe('createLineFormatter', () => {
       offset: '4',
       body: '{"number":2}',
     });
-    expect(formatter.format(first)).toBe('delivered #1 p3@17 {"number":1}');
-    expect(formatter.format(second)).toBe('delivered #2 p0@4 {"number":2}');
+    const at = clockTime(new Date('2026-01-02T03:04:05.000Z'));
+    expect(at).toMatch(/^\d\d:\d\d:05\.000$/);
+    expect(formatter.format(first)).toBe(`${at} delivered #1 p3@17 {"number":1}`);
+    expect(formatter.format(second)).toBe(`${at} delivered #2 p0@4 {"number":2}`);
     expect(formatter.deliveries).toBe(2);
+    expect(times).toEqual([
+      Date.parse('2026-01-02T03:04:05.000Z'),
+      Date.parse('2026-01-02T03:04:05.000Z'),
+    ]);
   });
 
   it('clips a huge body so one delivery stays one readable line', () => {
@@ -45,7 +53,7 @@ describe('createLineFormatter', () => {
       pino({ level: 40, msg: 'sink answered', status: 503, url: 'http://x/', note: 'two words' }),
     );
     expect(line).toMatch(
-      /^\d\d:\d\d:\d\d WARN {2}sink answered status=503 url=http:\/\/x\/ note="two words"$/,
+      /^\d\d:\d\d:\d\d\.000 WARN {2}sink answered status=503 url=http:\/\/x\/ note="two words"$/,
     );
     expect(line).not.toContain('pid=');
     expect(line).not.toContain('service=');

@@ -1,7 +1,10 @@
+import { clockTime } from './pace.ts';
+
 /**
  * Turns one stdout/stderr line of a service into what `pnpm start` shows: a delivery from the
- * log sink becomes `delivered #42 p3@17 {"number":1}`, other pino JSON lines become
- * `12:00:01 INFO message key=value`, and anything that is not pino JSON passes through unchanged.
+ * log sink becomes `12:00:05.123 delivered #42 p3@17 {"number":1}` (the time the sink took it),
+ * other pino JSON lines become `12:00:01.456 INFO  message key=value`, and anything that is not
+ * pino JSON passes through unchanged.
  */
 export interface LineFormatter {
   format(line: string): string;
@@ -23,7 +26,12 @@ const QUIET_FIELDS = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostnam
 const MAX_BODY_CHARS = 300;
 const MAX_FIELD_CHARS = 120;
 
-export function createLineFormatter(): LineFormatter {
+export interface LineFormatterOptions {
+  /** Called with the time of each delivery (the log sink's stamp, else now). */
+  onDelivery?: (timeMs: number) => void;
+}
+
+export function createLineFormatter(options: LineFormatterOptions = {}): LineFormatter {
   let deliveries = 0;
   return {
     get deliveries() {
@@ -34,7 +42,9 @@ export function createLineFormatter(): LineFormatter {
       if (entry === undefined) return line;
       if (entry.msg === 'delivered' && 'body' in entry) {
         deliveries += 1;
-        return formatDelivery(entry, deliveries);
+        const time = dateOf(entry.time) ?? new Date();
+        options.onDelivery?.(time.getTime());
+        return `${clockTime(time)} ${formatDelivery(entry, deliveries)}`;
       }
       return formatEntry(entry);
     },
@@ -68,8 +78,8 @@ function bodyText(body: unknown): string {
 
 function formatEntry(entry: Record<string, unknown>): string {
   const parts: string[] = [];
-  const time = timeOf(entry.time);
-  if (time) parts.push(time);
+  const time = dateOf(entry.time);
+  if (time) parts.push(clockTime(time));
   const level = typeof entry.level === 'number' ? (LEVELS[entry.level] ?? String(entry.level)) : '';
   if (level) parts.push(level.padEnd(5));
   parts.push(String(entry.msg));
@@ -88,11 +98,10 @@ function fieldText(key: string, value: unknown): string {
   return typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value);
 }
 
-function timeOf(time: unknown): string | undefined {
+function dateOf(time: unknown): Date | undefined {
   if (typeof time !== 'string' && typeof time !== 'number') return undefined;
   const date = new Date(time);
-  if (Number.isNaN(date.getTime())) return undefined;
-  return date.toTimeString().slice(0, 8);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function clip(text: string, max: number): string {

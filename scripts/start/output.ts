@@ -29,3 +29,41 @@ export function wantsColor(
 ): boolean {
   return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
 }
+
+export interface GuardedStream {
+  /** Writes unless the reader is gone; then the text is dropped. */
+  write(text: string): void;
+  readonly gone: boolean;
+}
+
+/**
+ * A stdout or stderr whose reader may vanish: `pnpm start | grep x` ended by Ctrl-C (EPIPE), a
+ * closed terminal (EIO). Node reports that as an 'error' event which, unhandled, kills the
+ * process before it has stopped what it started. Here it becomes one call to `onGone`, and
+ * later writes are dropped so the shutdown can go on silently.
+ */
+export function guardStream(
+  stream: NodeJS.WritableStream,
+  onGone: (code: string) => void,
+): GuardedStream {
+  let gone = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (gone) return;
+    gone = true;
+    onGone(error.code ?? error.message);
+  });
+  return {
+    get gone() {
+      return gone;
+    },
+    write(text) {
+      if (gone) return;
+      try {
+        stream.write(text);
+      } catch (error) {
+        gone = true;
+        onGone((error as NodeJS.ErrnoException).code ?? String(error));
+      }
+    },
+  };
+}

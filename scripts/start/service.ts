@@ -29,12 +29,16 @@ export interface ServiceOptions {
  * Runs one service as a child process, each line of its stdout and stderr handed to `onLine`.
  * `node --import tsx` rather than the tsx CLI keeps it one process, so the pid we report and
  * signal is the service itself. Its own process group keeps a terminal's Ctrl-C away from it:
- * `pnpm start` decides the order things stop in.
+ * `pnpm start` decides the order things stop in; the orphan guard stops it should `pnpm start`
+ * be killed outright.
  */
+const orphanGuard = new URL('./orphan-guard.ts', import.meta.url).href;
+
 export function startService(options: ServiceOptions): RunningService {
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script], {
+  const args = ['--import', 'tsx', '--import', orphanGuard, options.script];
+  const child = spawn(process.execPath, args, {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, KAFKA_THROTTLE_START_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

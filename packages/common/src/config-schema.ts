@@ -22,8 +22,13 @@ export interface KeySpec {
   shown?: (value: unknown) => string;
 }
 
-const isInt = (value: unknown): value is number => Number.isInteger(value);
-const intText = (text: string): unknown => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : text);
+// Safe integers only: 9007199254740993 would silently become 9007199254740992.
+const isInt = (value: unknown): value is number => Number.isSafeInteger(value);
+const intText = (text: string): unknown => {
+  if (!/^\s*-?\d+\s*$/.test(text)) return text;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : text;
+};
 const durationText = (text: string): unknown => parseDuration(text) ?? text;
 
 const positiveInt = (doc: string, env: string, def: number): KeySpec => ({
@@ -79,9 +84,14 @@ const oneOf = (doc: string, env: string, def: string, options: readonly string[]
   valid: (v) => typeof v === 'string' && options.includes(v),
 });
 
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+// Kafka refuses "." and ".." as topic names, and names over 249 characters.
+export const TOPIC = /^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$/;
 const TOPIC_EXPECTED = 'a topic name of letters, digits, ".", "_" or "-"';
-const BROKER = /^[^\s:,]+:\d{1,5}$/;
+const BROKER = /^[^\s:,]+:(\d{1,5})$/;
+const isBroker = (value: unknown): boolean => {
+  const port = typeof value === 'string' ? Number(BROKER.exec(value)?.[1]) : Number.NaN;
+  return port >= 1 && port <= 65535;
+};
 
 /**
  * Every configuration key. Keys and variable names are a contract shared with scripts, compose
@@ -93,14 +103,13 @@ export const configSchema = {
     env: 'KAFKA_BROKERS',
     default: ['localhost:9092'],
     defaultText: 'localhost:9092',
-    expected: 'comma-separated host:port pairs',
+    expected: 'comma-separated host:port pairs (port 1 to 65535)',
     coerce: (t) =>
       t
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== ''),
-    valid: (v) =>
-      Array.isArray(v) && v.length > 0 && v.every((b) => typeof b === 'string' && BROKER.test(b)),
+    valid: (v) => Array.isArray(v) && v.length > 0 && v.every(isBroker),
   },
   'kafka.clientId': text(
     'client id prefix; each process appends its role, host and pid',
@@ -143,6 +152,32 @@ export const configSchema = {
     'most body bytes coalesced into one produce request',
     'INGEST_MAX_BATCH_BYTES',
     1_000_000,
+  ),
+  'ingest.headersTimeout': duration(
+    'longest time to receive a request line and headers (slower clients get 408)',
+    'INGEST_HEADERS_TIMEOUT',
+    '10s',
+  ),
+  'ingest.requestTimeout': duration(
+    'longest time to receive a whole request, headers and body (slower clients get 408)',
+    'INGEST_REQUEST_TIMEOUT',
+    '30s',
+  ),
+  'ingest.maxConnections': positiveInt(
+    'most client connections open at once; the next gets 503 too_many_connections',
+    'INGEST_MAX_CONNECTIONS',
+    4096,
+  ),
+  'ingest.idempotencyWindow': duration(
+    'how long an Idempotency-Key is remembered with its body: the same key with another body gets 409 (0 = not checked)',
+    'INGEST_IDEMPOTENCY_WINDOW',
+    '10m',
+    0,
+  ),
+  'ingest.idempotencyMaxKeys': positiveInt(
+    'most Idempotency-Keys remembered per ingest process; the oldest are forgotten first',
+    'INGEST_IDEMPOTENCY_MAX_KEYS',
+    50_000,
   ),
   'ingest.workers': {
     doc: 'processes serving the ingest port ("auto" = CPUs available; 1 = one process, no primary)',

@@ -44,6 +44,11 @@ describe('loadConfig defaults', () => {
         linger: 2,
         maxBatchMessages: 500,
         maxBatchBytes: 1_000_000,
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        maxConnections: 4096,
+        idempotencyWindow: 600_000,
+        idempotencyMaxKeys: 50_000,
         shutdownTimeout: 10_000,
         workers: 'auto',
       },
@@ -155,9 +160,13 @@ describe('loadConfig validation', () => {
     [
       'KAFKA_BROKERS',
       'localhost',
-      'kafka.brokers: must be comma-separated host:port pairs, got ["localhost"]',
+      'kafka.brokers: must be comma-separated host:port pairs (port 1 to 65535), got ["localhost"]',
     ],
-    ['KAFKA_BROKERS', ' , ', 'kafka.brokers: must be comma-separated host:port pairs, got []'],
+    [
+      'KAFKA_BROKERS',
+      ' , ',
+      'kafka.brokers: must be comma-separated host:port pairs (port 1 to 65535), got []',
+    ],
     ['KAFKA_CLIENT_ID', '', 'kafka.clientId: must be a non-empty string, got ""'],
     [
       'KAFKA_TOPIC',

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
-import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
+import { type ConfigKey, configSchema, type KeySpec, TOPIC } from './config-schema.ts';
 import { CommonError, ConfigError } from './errors.ts';
 import { defaultRateGuard } from './rate-guard.ts';
 import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
@@ -27,6 +27,11 @@ export interface Config {
     linger: number;
     maxBatchMessages: number;
     maxBatchBytes: number;
+    headersTimeout: number;
+    requestTimeout: number;
+    maxConnections: number;
+    idempotencyWindow: number;
+    idempotencyMaxKeys: number;
     shutdownTimeout: number;
     /** Processes serving the port; 'auto' is resolved by the process (available CPUs). */
     workers: number | 'auto';
@@ -61,6 +66,7 @@ export interface LoadConfigOptions {
 export const defaultConfigDir = fileURLToPath(new URL('../../../config/', import.meta.url));
 
 const FORMAT_PREFIX = 'kafka-throttle:';
+const NODE_ENV_NAME = /^[A-Za-z0-9_-]+$/;
 let formatsRegistered = false;
 
 /**
@@ -107,6 +113,12 @@ function configFiles(
 ): { path: string; label: string; required: boolean }[] {
   const files = [{ path: join(configDir, 'default.json'), label: 'config', required: false }];
   if (env.NODE_ENV) {
+    // A name, not a path: NODE_ENV=../../x must not load a file outside the config folder.
+    if (!NODE_ENV_NAME.test(env.NODE_ENV)) {
+      throw new ConfigError([
+        `NODE_ENV: must be a name of letters, digits, "-" or "_" (a file in config/), got ${JSON.stringify(env.NODE_ENV)}`,
+      ]);
+    }
     files.push({
       path: join(configDir, `${env.NODE_ENV}.json`),
       label: 'config',
@@ -137,6 +149,11 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       linger: get('ingest.linger') as number,
       maxBatchMessages: get('ingest.maxBatchMessages') as number,
       maxBatchBytes: get('ingest.maxBatchBytes') as number,
+      headersTimeout: get('ingest.headersTimeout') as number,
+      requestTimeout: get('ingest.requestTimeout') as number,
+      maxConnections: get('ingest.maxConnections') as number,
+      idempotencyWindow: get('ingest.idempotencyWindow') as number,
+      idempotencyMaxKeys: get('ingest.idempotencyMaxKeys') as number,
       shutdownTimeout: get('ingest.shutdownTimeout') as number,
       workers: get('ingest.workers') as number | 'auto',
     },
@@ -180,6 +197,11 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
       `sink.url: must be ${configSchema['sink.url'].expected} when sink.type is "http", got nothing`,
     );
   }
+  if (get('dlq.topic') === null && !TOPIC.test(config.dlq.topic)) {
+    problems.push(
+      `kafka.topic: must leave room for its dead-letter topic "${config.dlq.topic}" (at most 249 characters), got ${JSON.stringify(config.kafka.topic)}`,
+    );
+  }
   problems.push(...sinkAuthProblems(config.sink));
   if (config.dlq.topic === config.kafka.topic) {
     problems.push(
@@ -189,6 +211,11 @@ function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): str
   if (config.rate.margin >= config.rate.period) {
     problems.push(
       `rate.margin: must be shorter than rate.period (${config.rate.period}ms), got ${config.rate.margin}`,
+    );
+  }
+  if (config.ingest.headersTimeout > config.ingest.requestTimeout) {
+    problems.push(
+      `ingest.headersTimeout: must not exceed ingest.requestTimeout (${config.ingest.requestTimeout}ms), got ${config.ingest.headersTimeout}`,
     );
   }
   if (config.sink.backoffMax < config.sink.backoffBase) {

@@ -20,6 +20,12 @@ export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } fro
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
+  capConnections,
+  type HttpLimits,
+  hardenedServerOptions,
+  TIMEOUT_CHECK_INTERVAL_MS,
+} from './http-hardening.ts';
+export {
   configuredTopics,
   createKafkaClient,
   ensureTopics,

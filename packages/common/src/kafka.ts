@@ -1,15 +1,10 @@
 import { hostname } from 'node:os';
-import {
-  type Admin,
-  Kafka,
-  type KafkaConfig,
-  logLevel as KafkaLogLevel,
-  type LogEntry,
-} from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import { retryWithBackoff } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { CommonError } from './errors.ts';
+import { kafkaLogCreator } from './kafka-log.ts';
 import type { Logger } from './logger.ts';
 
 export interface KafkaClientOptions {
@@ -30,23 +25,7 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     connectionTimeout: 3000,
     requestTimeout: 30000,
     logLevel: KafkaLogLevel.INFO,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log;
-      const fields = { namespace: entry.namespace, ...rest };
-      switch (entry.level) {
-        case KafkaLogLevel.ERROR:
-          log.error(fields, message);
-          break;
-        case KafkaLogLevel.WARN:
-          log.warn(fields, message);
-          break;
-        case KafkaLogLevel.INFO:
-          log.info(fields, message);
-          break;
-        default:
-          log.debug(fields, message);
-      }
-    },
+    logCreator: kafkaLogCreator(log, options.kafka.brokers),
     ...options.overrides,
   });
 }

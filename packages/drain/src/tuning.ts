@@ -8,10 +8,10 @@ import { type ConsumerTuning, defaultConsumerTuning } from './consumer/consumer-
  */
 export interface DrainTuning extends ConsumerTuning {
   /**
-   * Added to `rate.period` for pacing, on top of the limiter's own margin (0.5% of the period).
-   * Permits are counted when a request is written; the destination counts it when it arrives.
-   * For a destination whose arrival times vary more than the limiter's margin absorbs, this
-   * trades that much of the rate for never seeing N+1 in a period. `rate.margin` by default.
+   * The guard added to `rate.period` for pacing, on top of the limiter's own margin (0.5% of
+   * the period, at least 5 ms, at most 2% and 1 s). Permits are counted when a request is
+   * written; the destination counts it when it arrives, so the guard absorbs the spread between
+   * the two. `rate.margin`, whose default is sized in common's rate-guard.ts.
    */
   pacingMarginMs: number;
   /** Records a partition's queue may hold before fetching from it pauses. */

@@ -11,14 +11,19 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
+  idempotency_conflict: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
+  expectation_failed: 417,
   headers_too_large: 431,
   client_closed: 499,
   internal_error: 500,
   not_implemented: 501,
   kafka_unavailable: 503,
+  not_ready: 503,
   shutting_down: 503,
+  too_many_connections: 503,
+  loop_detected: 508,
 } as const;
 
 export type IngestErrorCode = keyof typeof ERROR_STATUS;
@@ -68,4 +73,13 @@ export function toIngestError(error: unknown): IngestError {
 
 export function kafkaUnavailable(message: string, cause?: unknown): IngestError {
   return new IngestError('kafka_unavailable', message, { cause });
+}
+
+/** A failed produce request's answer: too large is a record's own fault only when it went alone. */
+export function produceFailure(error: unknown, records: number): IngestError {
+  if (error instanceof IngestError && (error.code !== 'body_too_large' || records === 1)) {
+    return error;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return kafkaUnavailable(`Kafka did not take the record: ${reason}`, error);
 }

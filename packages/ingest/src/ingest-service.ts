@@ -2,13 +2,15 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { createApp } from './app.ts';
-import { createHttpServer } from './http-server.ts';
+import { createApp } from './http/app.ts';
+import { createHttpServer } from './http/http-server.ts';
+import { createIdempotencyGuard } from './http/idempotency-guard.ts';
+import { createRequestTracker } from './http/request-tracker.ts';
+import { createProduceBatcher } from './kafka/produce-batcher.ts';
+import { createKafkaProducer } from './kafka/producer.ts';
+import { createRecordSizeLimit } from './kafka/record-size-limit.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
-import { createProduceBatcher } from './produce-batcher.ts';
-import { createKafkaProducer } from './producer.ts';
 import { createReadiness } from './readiness.ts';
-import { createRequestTracker } from './request-tracker.ts';
 
 export interface IngestServiceDeps {
   config: Pick<Config, 'kafka' | 'ingest' | 'dlq'>;
@@ -56,13 +58,18 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     clock,
     metrics,
   });
+  const recordSize = createRecordSizeLimit({
+    topic: config.kafka.topic,
+    maxBodyBytes: settings.maxBodyBytes,
+    logger,
+  });
   const batcher = createProduceBatcher({
     port: producer,
     clock,
     logger,
     linger: settings.linger,
     maxMessages: settings.maxBatchMessages,
-    maxBytes: settings.maxBatchBytes,
+    maxBytes: () => Math.min(settings.maxBatchBytes, recordSize.maxRecordBytes),
     ackTimeout: settings.ackTimeout,
     metrics,
   });
@@ -72,6 +79,11 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     producer,
     clock,
     logger,
+    // Not knowing Kafka's size limit is no reason to refuse records: it is learnt next time.
+    onTopicsReady: (admin) =>
+      recordSize.learn(admin).catch((error: unknown) => {
+        logger.warn({ err: error }, "could not read the topic's max.message.bytes");
+      }),
   });
   const tracker = createRequestTracker();
   const app = createApp({
@@ -83,9 +95,20 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     maxBodyBytes: settings.maxBodyBytes,
     isStopping: () => stopping,
     tracker,
+    recordSize,
+    idempotency: createIdempotencyGuard({
+      clock,
+      window: settings.idempotencyWindow,
+      maxKeys: settings.idempotencyMaxKeys,
+    }),
   });
   const server = createHttpServer(app.callback(), {
     logger,
+    limits: {
+      headersTimeout: settings.headersTimeout,
+      requestTimeout: settings.requestTimeout,
+      maxConnections: settings.maxConnections,
+    },
     onRefused: (status) => metrics.httpRequests.inc({ route: 'other', method: '', status }),
   });
 

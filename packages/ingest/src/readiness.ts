@@ -22,6 +22,8 @@ export interface ReadinessOptions {
   retryInterval?: number;
   /** A check that takes longer than this marks Kafka unreachable while it goes on. */
   checkTimeout?: number;
+  /** Runs in every check once the topics are there (ingest reads Kafka's size limit here). */
+  onTopicsReady?: (admin: Admin) => Promise<void>;
 }
 
 export interface Readiness {
@@ -63,6 +65,7 @@ export function createReadiness(options: ReadinessOptions): Readiness {
     await admin.connect();
     const created = await ensureTopics(admin, topics, clock);
     if (created.length > 0) log.info({ created }, 'created topics');
+    await options.onTopicsReady?.(admin);
     topicsReady = true;
     await producer.connect();
   }

@@ -72,6 +72,19 @@ describe('pnpm ingest (main.ts)', () => {
     expect(started.stderr()).toContain('ingest.port');
   });
 
+  it.each([
+    ['RATE_MESSAGES', '9007199254740993', 'rate.messages'],
+    ['KAFKA_TOPIC', '..', 'kafka.topic'],
+    ['KAFKA_BROKERS', '127.0.0.1:99999', 'kafka.brokers'],
+    ['NODE_ENV', '../../../tmp/x', 'NODE_ENV'],
+  ])('exits 2 with one line, no stack trace, for %s=%s', async (name, value, key) => {
+    const started = runIngest({ [name]: value });
+    expect(await started.exited).toBe(2);
+    const lines = started.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^${key}: must be .*, got `));
+  });
+
   it('stays up without Kafka, answering 503, and exits 0 on SIGTERM', async () => {
     const nobody = await freePort();
     const started = runIngest({

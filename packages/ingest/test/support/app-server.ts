@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, systemClock } from '@kafka-throttle/common';
-import { createApp } from '../../src/app.ts';
-import { createHttpServer } from '../../src/http-server.ts';
+import { createLogger, type HttpLimits, systemClock } from '@kafka-throttle/common';
+import { createApp } from '../../src/http/app.ts';
+import { createHttpServer } from '../../src/http/http-server.ts';
+import { createIdempotencyGuard } from '../../src/http/idempotency-guard.ts';
+import { createProduceBatcher } from '../../src/kafka/produce-batcher.ts';
 import { createIngestMetrics, type IngestMetrics } from '../../src/metrics.ts';
-import { createProduceBatcher } from '../../src/produce-batcher.ts';
 import type { ReadinessStatus } from '../../src/readiness.ts';
 import { FakePort } from './fake-port.ts';
 
@@ -25,6 +26,9 @@ export interface AppServerOptions {
   maxBatchMessages?: number;
   newId?: () => string;
   now?: () => number;
+  limits?: Partial<HttpLimits>;
+  /** Remember Idempotency-Keys this long (0, the default here: unchecked). */
+  idempotencyWindow?: number;
 }
 
 /** The real app, HTTP server and batcher on a free port, with a fake producer behind them. */
@@ -39,7 +43,7 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
     logger,
     linger: options.linger ?? 2,
     maxMessages: options.maxBatchMessages ?? 500,
-    maxBytes: 1_000_000,
+    maxBytes: () => 1_000_000,
     ackTimeout: options.ackTimeout ?? 2000,
     metrics,
   });
@@ -59,10 +63,21 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
     clock,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
     isStopping: () => stopping.value,
+    idempotency: createIdempotencyGuard({
+      clock,
+      window: options.idempotencyWindow ?? 0,
+      maxKeys: 1000,
+    }),
     ...(options.newId ? { newId: options.newId } : {}),
   });
   const server: Server = createHttpServer(app.callback(), {
     logger,
+    limits: {
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      maxConnections: 1000,
+      ...options.limits,
+    },
     onRefused: (status) => metrics.httpRequests.inc({ route: 'other', method: '', status }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import type { Placement, ProducePort } from '../../src/produce-batcher.ts';
+import type { Placement, ProducePort } from '../../src/kafka/produce-port.ts';
 
 type Behaviour = 'ack' | 'fail' | 'hang' | 'manual';
 

@@ -44,12 +44,29 @@ export class RawClient {
     });
   }
 
+  /** Ends our side of the connection (`shutdown(SHUT_WR)`); the server's side stays readable. */
+  halfClose(): Promise<void> {
+    return new Promise((resolve) => this.socket.end(() => resolve()));
+  }
+
+  /** Every complete response received so far, in order. */
+  get responses(): RawResponse[] {
+    const all: RawResponse[] = [];
+    let rest = this.received;
+    for (;;) {
+      const parsed = parseResponse(rest);
+      if (!parsed) return all;
+      all.push(parsed.response);
+      rest = rest.subarray(parsed.length);
+    }
+  }
+
   /** Resolves with the first complete response, or rejects if none comes in time. */
   async response(timeoutMs = 10_000): Promise<RawResponse> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const parsed = parseResponse(this.received);
-      if (parsed) return parsed;
+      if (parsed) return parsed.response;
       if (this.closed) throw new Error(`connection closed without a full response`);
       if (Date.now() > deadline) throw new Error('no response in time');
       await this.nextEvent(deadline - Date.now());
@@ -88,7 +105,7 @@ export class RawClient {
   }
 }
 
-function parseResponse(data: Buffer): RawResponse | undefined {
+function parseResponse(data: Buffer): { response: RawResponse; length: number } | undefined {
   const end = data.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const [statusLine = '', ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
@@ -100,8 +117,11 @@ function parseResponse(data: Buffer): RawResponse | undefined {
   const length = Number(headers['content-length'] ?? 0);
   if (data.length < end + 4 + length) return undefined;
   return {
-    status: Number(statusLine.split(' ')[1]),
-    headers,
-    body: data.subarray(end + 4, end + 4 + length).toString('utf8'),
+    response: {
+      status: Number(statusLine.split(' ')[1]),
+      headers,
+      body: data.subarray(end + 4, end + 4 + length).toString('utf8'),
+    },
+    length: end + 4 + length,
   };
 }

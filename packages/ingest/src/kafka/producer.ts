@@ -1,9 +1,9 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
 import type { Kafka, Message, Producer, RecordMetadata, RetryOptions } from 'kafkajs';
-import { IngestError, kafkaUnavailable } from './errors.ts';
-import type { IngestMetrics } from './metrics.ts';
+import { IngestError, kafkaUnavailable } from '../errors.ts';
+import type { IngestMetrics } from '../metrics.ts';
 import { type BatchPartitioner, createBatchPartitioner } from './partitioner.ts';
-import type { Placement, ProducePort } from './produce-batcher.ts';
+import type { Placement, ProducePort } from './produce-port.ts';
 
 export interface KafkaProducerOptions {
   kafka: Kafka;
@@ -128,6 +128,13 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
       const metadata = await untilAborted(sending, signal);
       return placements(messages, metadata, topic);
     } catch (error) {
+      if (isTooLarge(error)) {
+        // Kafka refused the request without writing it: the producer's sequence is intact.
+        throw new IngestError(
+          'body_too_large',
+          `Kafka refused the record as too large for ${topic}`,
+        );
+      }
       log.warn(
         { producer: gen.number, records: messages.length, err: error, gaveUp: signal.aborted },
         'produce request failed; replacing the producer',
@@ -217,6 +224,15 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function gaveUp(): IngestError {
   return kafkaUnavailable('Kafka did not acknowledge in time');
+}
+
+/** Kafka's MESSAGE_TOO_LARGE, however kafkajs wrapped it. */
+function isTooLarge(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+  if (e.type === 'MESSAGE_TOO_LARGE') return true;
+  if (Array.isArray(e.errors) && e.errors.some(isTooLarge)) return true;
+  return isTooLarge(e.cause) || isTooLarge(e.originalError);
 }
 
 function messageOf(error: unknown): string {

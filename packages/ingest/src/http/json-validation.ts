@@ -1,4 +1,4 @@
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 
 /**
  * Deepest nesting of arrays and objects accepted. V8's JSON.parse copes with far more, but the

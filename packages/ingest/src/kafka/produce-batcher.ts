@@ -1,24 +1,8 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
 import type { Message } from 'kafkajs';
-import { IngestError, kafkaUnavailable } from './errors.ts';
-import type { IngestMetrics } from './metrics.ts';
-
-/** Where Kafka put a record. Offsets are strings: they are 64-bit. */
-export interface Placement {
-  partition: number;
-  offset: string;
-}
-
-/** What the batcher needs from a Kafka producer; tests fake it. */
-export interface ProducePort {
-  /**
-   * Sends `messages` in one produce request, acknowledged by all in-sync replicas, and resolves
-   * with each message's placement in the same order. Rejects unless Kafka took every message.
-   * Aborting `signal` gives up waiting (rejecting); the records may still land later.
-   * The batcher never makes a call before the previous one settled.
-   */
-  send(messages: Message[], signal: AbortSignal): Promise<Placement[]>;
-}
+import { IngestError, kafkaUnavailable, produceFailure } from '../errors.ts';
+import type { IngestMetrics } from '../metrics.ts';
+import type { Placement, ProducePort } from './produce-port.ts';
 
 export interface ProduceBatcherOptions {
   port: ProducePort;
@@ -27,7 +11,8 @@ export interface ProduceBatcherOptions {
   /** How long a batch waits for more records once the first arrived (0: send at once). */
   linger: number;
   maxMessages: number;
-  maxBytes: number;
+  /** Most bytes per produce request; read for each batch, as Kafka's limit is learnt later. */
+  maxBytes: () => number;
   /** Longest a caller waits for its ack; it then gets `kafka_unavailable`. */
   ackTimeout: number;
   metrics?: Pick<IngestMetrics, 'ackLatency' | 'batchSize' | 'batchBytes' | 'produceFailures'>;
@@ -47,18 +32,14 @@ export interface ProduceBatcher {
   flush(): Promise<void>;
   /** Like flush, and refuses records from now on. */
   close(): Promise<void>;
-  /** Records queued or in flight. */
-  readonly pending: number;
 }
-
-type EntryState = 'queued' | 'sent' | 'settled';
 
 interface Entry {
   message: Message | undefined;
   bytes: number;
   submittedAt: number;
   deadline: number;
-  state: EntryState;
+  state: 'queued' | 'sent' | 'settled';
   batch: Batch | undefined;
   resolve: (placement: Placement) => void;
   reject: (error: IngestError) => void;
@@ -90,7 +71,6 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   const queue: Entry[] = [];
   let queuedBytes = 0;
   let inFlight = 0; // 0 or 1
-  let inFlightRecords = 0;
   let lingerToken = 0;
   let lingering = false;
   let flushing = false;
@@ -129,7 +109,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
 
   function schedule(): void {
     if (inFlight > 0 || queue.length === 0) return;
-    if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes) {
+    if (flushing || linger === 0 || queue.length >= maxMessages || queuedBytes >= maxBytes()) {
       dispatch();
       return;
     }
@@ -161,7 +141,6 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
       bytes += entry.bytes;
     }
     inFlight++;
-    inFlightRecords += entries.length;
     metrics?.batchSize.observe(entries.length);
     metrics?.batchBytes.observe(bytes);
 
@@ -183,7 +162,7 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
           log.info({ failedBatches: failedSinceLastAck }, 'Kafka acknowledges records again');
           failedSinceLastAck = 0;
         }
-        finished(entries.length);
+        finished();
       },
       (error: unknown) => {
         batch.done = true;
@@ -195,19 +174,15 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
         } else {
           log.debug(fields, 'produce request failed; its records are answered 503');
         }
-        const failure =
-          error instanceof IngestError
-            ? error
-            : kafkaUnavailable(`Kafka did not take the record: ${messageOf(error)}`, error);
+        const failure = produceFailure(error, entries.length);
         for (const entry of entries) settle(entry, undefined, failure);
-        finished(entries.length);
+        finished();
       },
     );
   }
 
-  function finished(records: number): void {
+  function finished(): void {
     inFlight--;
-    inFlightRecords -= records;
     advanceDeadlineHead();
     // Records that queued up meanwhile have waited long enough: send them at once.
     if (queue.length > 0) dispatch();
@@ -218,9 +193,10 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
   function take(): Entry[] {
     let count = 0;
     let bytes = 0;
+    const limit = maxBytes();
     while (count < queue.length && count < maxMessages) {
       const next = (queue[count] as Entry).bytes;
-      if (count > 0 && bytes + next > maxBytes) break;
+      if (count > 0 && bytes + next > limit) break;
       bytes += next;
       count++;
     }
@@ -314,12 +290,5 @@ export function createProduceBatcher(options: ProduceBatcherOptions): ProduceBat
       await flush();
       lifetime.abort(GAVE_UP);
     },
-    get pending() {
-      return queue.length + inFlightRecords;
-    },
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

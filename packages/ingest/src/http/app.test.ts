@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AppServer, startAppServer } from '../test/support/app-server.ts';
-import { RawClient } from '../test/support/raw-http.ts';
+import { type AppServer, startAppServer } from '../../test/support/app-server.ts';
+import { RawClient } from '../../test/support/raw-http.ts';
 import { MAX_HEADER_BYTES } from './http-server.ts';
 import { MAX_JSON_DEPTH } from './json-validation.ts';
 
@@ -17,6 +17,7 @@ afterAll(() => server.close());
 afterEach(() => {
   server.producer.behaviour = 'ack';
   server.producer.batches.length = 0;
+  server.producer.abortedSends.length = 0;
   server.readiness.topicsReady = true;
   server.readiness.state = { ready: true };
   server.stopping.value = false;
@@ -373,7 +374,11 @@ describe('operations endpoints', () => {
     server.readiness.state = { ready: false, reason: 'Kafka is unreachable' };
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'not_ready', reason: 'Kafka is unreachable' });
+    expect(await response.json()).toEqual({
+      status: 'not_ready',
+      reason: 'Kafka is unreachable',
+      error: { code: 'not_ready', message: 'Kafka is unreachable' },
+    });
     server.readiness.state = { ready: true };
     server.stopping.value = true;
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);

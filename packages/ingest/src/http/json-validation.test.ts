@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan, validateJson } from './json-validation.ts';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');

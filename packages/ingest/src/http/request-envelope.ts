@@ -1,5 +1,5 @@
 import type { Envelope } from '@kafka-throttle/common';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 
 /** Longest `Idempotency-Key` / `X-Throttle-Key` taken; both travel in every record. */
 export const MAX_KEY_LENGTH = 256;
@@ -25,12 +25,18 @@ export function toEnvelope(source: EnvelopeSource): Envelope {
   // sent twice is ambiguous, so it is refused rather than silently becoming a third key.
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length !== 15 && name.length !== 14) continue;
+    const length = name.length;
+    if (length !== 15 && length !== 14 && length !== 13 && length !== 18) continue;
     const lower = name.toLowerCase();
     if (lower === 'idempotency-key') {
       idempotencyKey = checked(lower, raw[i + 1] as string, idempotencyKey);
     } else if (lower === 'x-throttle-key') {
       throttleKey = checked(lower, raw[i + 1] as string, throttleKey);
+    } else if (DELIVERY_HEADERS.has(lower)) {
+      throw new IngestError(
+        'loop_detected',
+        `the request carries ${name}, a header of kafka-throttle's own deliveries: a drain's SINK_URL points back at ingest`,
+      );
     }
   }
   return {
@@ -42,9 +48,24 @@ export function toEnvelope(source: EnvelopeSource): Envelope {
   };
 }
 
+/**
+ * Headers drain puts on every delivery. A request carrying them is one of our own deliveries
+ * coming back: taking it would deliver it again, and again, multiplying traffic.
+ */
+const DELIVERY_HEADERS = new Set(['x-throttle-id', 'x-throttle-attempt']);
+
+/**
+ * Printable ASCII only. Node reads header bytes as Latin-1, so UTF-8 in a key would be stored
+ * double-encoded while the destination got the original bytes: the client's id and the
+ * destination's id would differ. Refusing keeps the id the same everywhere.
+ */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 function checked(name: string, value: string, earlier: string | undefined): string {
   if (earlier !== undefined) throw invalid(name, 'it is sent more than once');
   if (value.length === 0) throw invalid(name, 'it is empty');
+  if (!PRINTABLE_ASCII.test(value))
+    throw invalid(name, 'it has characters outside printable ASCII');
   if (value.length > MAX_KEY_LENGTH) {
     throw invalid(name, `it is longer than ${MAX_KEY_LENGTH} characters`);
   }

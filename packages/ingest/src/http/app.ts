@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, type Logger, toKafkaMessage } from '@kafka-throttle/common';
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
+import { errorBody, IngestError, kafkaUnavailable, toIngestError } from '../errors.ts';
+import type { ProduceBatcher } from '../kafka/produce-batcher.ts';
+import type { Placement } from '../kafka/produce-port.ts';
+import type { RecordSizeLimit } from '../kafka/record-size-limit.ts';
+import type { IngestMetrics } from '../metrics.ts';
+import type { Readiness } from '../readiness.ts';
 import { readBody } from './body-reader.ts';
 import { isJsonContentType } from './content-type.ts';
-import { IngestError, kafkaUnavailable, toIngestError } from './errors.ts';
+import type { IdempotencyGuard } from './idempotency-guard.ts';
 import { MAX_JSON_DEPTH, validateJson } from './json-validation.ts';
-import type { IngestMetrics } from './metrics.ts';
-import type { ProduceBatcher } from './produce-batcher.ts';
-import type { Readiness } from './readiness.ts';
 import { toEnvelope } from './request-envelope.ts';
 import { createRequestTracker, type RequestTracker } from './request-tracker.ts';
 
@@ -25,16 +28,23 @@ export interface AppDeps {
   /** True once a graceful stop began: new requests are turned away. */
   isStopping?: () => boolean;
   tracker?: RequestTracker;
+  /** Refuses an Idempotency-Key reused with another body; unchecked without it. */
+  idempotency?: IdempotencyGuard;
+  /** Kafka's limit on a record, once known. */
+  recordSize?: Pick<RecordSizeLimit, 'maxRecordBytes'>;
 }
 
 const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics']);
 const EMPTY = Buffer.alloc(0);
 
-/** Record overhead besides body, key and header values, for the batcher's byte bound. */
-const RECORD_OVERHEAD_BYTES = 80;
+/**
+ * Record framing besides body, key and header values (lengths, timestamp, header names and
+ * `received-at`): about 80 bytes, rounded up so the estimate bounds the real size.
+ */
+const RECORD_OVERHEAD_BYTES = 100;
 
 /**
- * The ingest HTTP API (see design.md): `POST /` answers 202 once Kafka acknowledged the record,
+ * The ingest HTTP API (the README's "Sending requests" lists every answer): `POST /` answers 202 once Kafka acknowledged the record,
  * a JSON error otherwise; `/healthz`, `/readyz` and `/metrics` for operators.
  */
 export function createApp(deps: AppDeps): Koa {
@@ -51,9 +61,6 @@ export function createApp(deps: AppDeps): Koa {
   router.post('/', async (ctx) => {
     if (isStopping()) throw new IngestError('shutting_down', 'ingest is stopping');
     const contentType = ctx.req.headers['content-type'];
-    if (!isJsonContentType(contentType)) {
-      throw new IngestError('unsupported_media_type', 'the Content-Type must be application/json');
-    }
     const receivedAt = clock.now();
     // Headers are checked before the body is read: a bad key costs the client no upload.
     const envelope = toEnvelope({
@@ -63,13 +70,33 @@ export function createApp(deps: AppDeps): Koa {
       receivedAt,
       newId,
     });
+    if (!isJsonContentType(contentType)) {
+      throw new IngestError('unsupported_media_type', 'the Content-Type must be application/json');
+    }
     envelope.body = await readBody(ctx.req, ctx.res, deps.maxBodyBytes);
     validateJson(envelope.body, maxJsonDepth);
+    const bytes = recordBytes(envelope);
+    const kafkaMax = deps.recordSize?.maxRecordBytes ?? Number.POSITIVE_INFINITY;
+    if (bytes > kafkaMax) {
+      throw new IngestError(
+        'body_too_large',
+        `the record would be ${bytes} bytes; Kafka takes at most ${kafkaMax} for this topic`,
+      );
+    }
     if (!readiness.topicsReady) {
       throw kafkaUnavailable('Kafka has not been reached yet since ingest started');
     }
-    const message = toKafkaMessage(envelope);
-    const placement = await batcher.submit(message, recordBytes(envelope));
+    const release =
+      deps.idempotency && hasIdempotencyKey(ctx.req.rawHeaders)
+        ? deps.idempotency.claim(envelope.id, envelope.body)
+        : undefined;
+    let placement: Placement;
+    try {
+      placement = await batcher.submit(toKafkaMessage(envelope), bytes);
+    } catch (error) {
+      release?.();
+      throw error;
+    }
     ctx.status = 202;
     ctx.body = { status: 'accepted', id: envelope.id, ...placement };
     ctx.state.record = { id: envelope.id, bytes: envelope.body.length, ...placement };
@@ -84,7 +111,10 @@ export function createApp(deps: AppDeps): Koa {
       ? { ready: false as const, reason: 'ingest is stopping' }
       : readiness.status();
     ctx.status = status.ready ? 200 : 503;
-    ctx.body = status.ready ? { status: 'ready' } : { status: 'not_ready', reason: status.reason };
+    // The error body every 503 has, plus the status field probes have always read.
+    ctx.body = status.ready
+      ? { status: 'ready' }
+      : { status: 'not_ready', reason: status.reason, ...errorBody('not_ready', status.reason) };
   });
 
   router.get('/metrics', async (ctx) => {
@@ -100,6 +130,10 @@ export function createApp(deps: AppDeps): Koa {
     try {
       await next();
       if (ctx.body == null && ctx.status >= 400) throw routingError(ctx);
+      // The router answers OPTIONS with 200 and an empty text body; nothing is the right body.
+      if (ctx.method === 'OPTIONS' && ctx.status === 200 && ctx.response.get('Allow')) {
+        ctx.status = 204;
+      }
     } catch (error) {
       answerError(ctx, toIngestError(error));
     } finally {
@@ -157,6 +191,16 @@ function routingError(ctx: Context): IngestError {
   }
 }
 
+function hasIdempotencyKey(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.length === 15 && rawHeaders[i]?.toLowerCase() === 'idempotency-key') {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** An upper bound of the record's size in Kafka (key and ids are ASCII: one byte a char). */
 function recordBytes(envelope: {
   id: string;
   key: string | null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 import { MAX_KEY_LENGTH, toEnvelope } from './request-envelope.ts';
 
 const base = {

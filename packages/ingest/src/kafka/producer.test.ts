@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 import { placements } from './producer.ts';
 
 describe('placements', () => {

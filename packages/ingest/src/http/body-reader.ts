@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IngestError } from './errors.ts';
+import { IngestError } from '../errors.ts';
 
 /**
  * Reads the whole request body, holding at most `maxBytes` of it. A declared `Content-Length`
