@@ -168,7 +168,8 @@ describe('ingest.workers', () => {
     for (const r of results.filter((x) => x.status === 202)) expect(stored.has(r.id)).toBe(true);
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
-  });
+    // A replacement starts a whole process (tsx, Kafka connection) before it listens.
+  }, 240_000);
 
   it('SIGTERM under load: exit 0 and every 202 is in Kafka', async () => {
     const topic = uniqueName('workers-stop');
