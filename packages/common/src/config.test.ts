@@ -65,6 +65,7 @@ describe('loadConfig defaults', () => {
         backoffMax: 30_000,
       },
       dlq: { topic: 'throttled_topic.dlq' },
+      admin: { host: '127.0.0.1', port: 8082, token: undefined },
       log: { level: 'info' },
     });
   });
@@ -327,6 +328,14 @@ describe('loadConfig validation', () => {
     expect(refuse({ KAFKA_TOPIC: 'same', DLQ_TOPIC: 'same' })).toEqual([
       'dlq.topic: must differ from kafka.topic, got "same"',
     ]);
+  });
+
+  it('takes an admin token and never repeats a refused one', () => {
+    expect(refuse({ ADMIN_TOKEN: 'short secret' })).toEqual([
+      'admin.token: must be at least 16 printable characters without spaces, got a value not shown (sensitive)',
+    ]);
+    const token = 'x'.repeat(24);
+    expect(loadConfig({ configDir: dir, env: { ADMIN_TOKEN: token } }).admin.token).toBe(token);
   });
 
   it('refuses a backoff ceiling below its base', () => {

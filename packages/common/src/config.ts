@@ -51,6 +51,8 @@ export interface Config {
     backoffMax: number;
   };
   dlq: { topic: string };
+  /** `token` undefined: no admin server. */
+  admin: { host: string; port: number; token: string | undefined };
   log: { level: LogLevel };
 }
 
@@ -180,6 +182,11 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       backoffMax: get('sink.backoffMax') as number,
     },
     dlq: { topic: (get('dlq.topic') as string | null) ?? `${topic}.dlq` },
+    admin: {
+      host: get('admin.host') as string,
+      port: get('admin.port') as number,
+      token: (get('admin.token') as string | null) ?? undefined,
+    },
     log: { level: get('log.level') as LogLevel },
   };
 }

@@ -1,6 +1,9 @@
 import type { Clock, Config, Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { createKafkaSource } from './consumer/kafka-source.ts';
+import { registerControlMetrics } from './control/control-metrics.ts';
+import { holdOnRetryAfter } from './control/destination-hold.ts';
+import { createWorkerControl } from './control/worker-control.ts';
 import { assignmentListener } from './delivery/assignment.ts';
 import { createAttempts } from './delivery/attempt.ts';
 import { createDeadLetter } from './delivery/dead-letter.ts';
@@ -80,12 +83,23 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     onResume: (partition) => source.resume([partition]),
   });
   const queues = createPartitionQueues({ flow });
-  const limiter = createRateLimiter({
-    messages: config.rate.messages,
-    periodMs: config.rate.period + tuning.pacingMarginMs,
-    burst: config.rate.burst,
+  // The group's control topic decides the rate in force, pauses and holds; the configuration
+  // only gives the rate until the topic holds one.
+  const control = createWorkerControl({
+    config,
+    kafka,
+    logger,
     clock,
+    createLimiter: (rate) =>
+      createRateLimiter({
+        messages: rate.messages,
+        periodMs: rate.periodMs + tuning.pacingMarginMs,
+        burst: rate.burst,
+        clock,
+      }),
+    onChange: () => dispatcher.pacingChanged(),
   });
+  const limiter = control.pacing;
   const dispatcher = createDispatcher({ queues, limiter, clock });
   const inFlight = createInFlight(clock);
   const metrics = createDrainMetrics({
@@ -96,6 +110,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     inFlight: () => inFlight.count(),
     lag: () => source.lag(queues.assigned(), LAG_SCRAPE_TIMEOUT_MS),
   });
+  registerControlMetrics(metrics.registry, () => control.pacing.applied());
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
     owns: (partition) => queues.owns(partition),
@@ -133,7 +148,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
   const attempts = createAttempts({
     topic,
     sink,
-    outcomes,
+    outcomes: holdOnRetryAfter(outcomes, control.destinationHold),
     queues,
     clock,
     inFlight,
@@ -164,7 +179,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         flushCommits: (deadline) => committer.flush(deadline),
         stopCommitting: () => committer.stop(),
         leaveGroup: () => source.stop(),
-        closeRest: () => [deadLetter.disconnect(), sink.close(), server.close()],
+        closeRest: () => [deadLetter.disconnect(), sink.close(), server.close(), control.stop()],
       },
       config.drain.shutdownTimeout,
       clock,
@@ -196,6 +211,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
       deadLetter.connect().catch((error: unknown) => {
         logger.warn({ err: error }, 'dead-letter producer not connected yet; it retries on use');
       });
+      control.start();
       void dispatcher.run(attempts.prepare);
     },
     stop() {

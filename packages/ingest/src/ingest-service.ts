@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
+import { createAdminServer } from './admin/admin-server.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createIdempotencyGuard } from './http/idempotency-guard.ts';
@@ -13,7 +14,7 @@ import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { createReadiness } from './readiness.ts';
 
 export interface IngestServiceDeps {
-  config: Pick<Config, 'kafka' | 'ingest' | 'dlq'>;
+  config: Pick<Config, 'kafka' | 'ingest' | 'dlq' | 'admin' | 'rate' | 'drain'>;
   logger: Logger;
   kafka: Kafka;
   clock: Clock;
@@ -35,6 +36,8 @@ export interface IngestService {
   stop(): Promise<void>;
   /** The port listened on (useful with `ingest.port` 0); 0 before start. */
   readonly port: number;
+  /** The admin server's port; 0 without an admin token or before start. */
+  readonly adminPort: number;
   readonly metrics: IngestMetrics;
 }
 
@@ -86,6 +89,13 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       }),
   });
   const tracker = createRequestTracker();
+  const adminServer = createAdminServer({
+    config,
+    kafka,
+    logger,
+    clock,
+    registry: metrics.registry,
+  });
   const app = createApp({
     batcher,
     readiness,
@@ -95,6 +105,8 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     maxBodyBytes: settings.maxBodyBytes,
     isStopping: () => stopping,
     tracker,
+    // With an admin server, metrics are served there, behind its token.
+    publicMetrics: adminServer === undefined,
     recordSize,
     idempotency: createIdempotencyGuard({
       clock,
@@ -132,6 +144,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         { host: settings.host, port, topic: config.kafka.topic, brokers: config.kafka.brokers },
         'ingest listening',
       );
+      await adminServer?.start();
     },
     async stop() {
       if (stopping) return;
@@ -151,12 +164,16 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       // Keep-alive connections with no request left would hold close() open until they time out.
       server.closeAllConnections();
       await closed;
+      await adminServer?.stop();
       await readiness.stop();
       await producer.disconnect();
       logger.info({ port }, 'ingest stopped');
     },
     get port() {
       return port;
+    },
+    get adminPort() {
+      return adminServer?.port ?? 0;
     },
     metrics,
   };
