@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type Admin, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import { retryWithBackoff } from './backoff.ts';
+import { warnAboutUnreachableBrokers } from './bootstrap-check.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { controlTopicName } from './control/control-state.ts';
@@ -17,9 +18,13 @@ export interface KafkaClientOptions {
   overrides?: Partial<KafkaConfig>;
 }
 
-/** A kafkajs client whose own logs go through pino, with a client id unique to this process. */
+/**
+ * A kafkajs client whose own logs go through pino, with a client id unique to this process.
+ * With several bootstrap addresses, each one that cannot be reached is named in a warning.
+ */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
+  void warnAboutUnreachableBrokers(options.kafka.brokers, log);
   return new Kafka({
     clientId: `${options.kafka.clientId}-${options.role}-${hostname()}-${process.pid}`,
     brokers: options.kafka.brokers,
