@@ -179,6 +179,14 @@ export const configSchema = {
     'INGEST_IDEMPOTENCY_MAX_KEYS',
     50_000,
   ),
+  'ingest.workers': {
+    doc: 'processes serving the ingest port ("auto" = CPUs available; 1 = one process, no primary)',
+    env: 'INGEST_WORKERS',
+    default: 'auto',
+    expected: '"auto" or an integer from 1 to 64',
+    coerce: (t) => (t.trim() === 'auto' ? 'auto' : intText(t)),
+    valid: (v) => v === 'auto' || (isInt(v) && v >= 1 && v <= 64),
+  },
   'ingest.shutdownTimeout': duration(
     'longest graceful stop before ingest exits anyway',
     'INGEST_SHUTDOWN_TIMEOUT',

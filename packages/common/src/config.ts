@@ -33,6 +33,8 @@ export interface Config {
     idempotencyWindow: number;
     idempotencyMaxKeys: number;
     shutdownTimeout: number;
+    /** Processes serving the port; 'auto' is resolved by the process (available CPUs). */
+    workers: number | 'auto';
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
@@ -155,6 +157,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       idempotencyWindow: get('ingest.idempotencyWindow') as number,
       idempotencyMaxKeys: get('ingest.idempotencyMaxKeys') as number,
       shutdownTimeout: get('ingest.shutdownTimeout') as number,
+      workers: get('ingest.workers') as number | 'auto',
     },
     drain: {
       group: get('drain.group') as string,

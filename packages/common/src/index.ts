@@ -42,6 +42,7 @@ export {
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
+export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
   capConnections,
   type HttpLimits,

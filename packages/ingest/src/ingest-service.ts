@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import { createAdminServer } from './admin/admin-server.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer } from './http/http-server.ts';
@@ -19,6 +20,13 @@ export interface IngestServiceDeps {
   clock: Clock;
   /** Process metrics (CPU, memory, event loop) in /metrics; off for a second instance in-process. */
   processMetrics?: boolean;
+  /** As a worker of several: what `/metrics` answers (the cluster's aggregate). */
+  metricsRenderer?: (registry: Registry) => () => Promise<string>;
+  /**
+   * Listen only once Kafka is ready: a replacement worker must not take connections, and answer
+   * them 503, while the other workers can take them.
+   */
+  listenWhenReady?: boolean;
 }
 
 export interface IngestService {
@@ -42,6 +50,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
 
   const metrics = createIngestMetrics({
     processMetrics: deps.processMetrics,
+    renderer: deps.metricsRenderer,
     ready: () => !stopping && readiness.status().ready,
   });
   const producer = createKafkaProducer({
@@ -117,6 +126,11 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
 
   return {
     async start() {
+      if (deps.listenWhenReady) {
+        readiness.start();
+        while (!stopping && !readiness.status().ready) await clock.sleep(100);
+        if (stopping) return;
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(settings.port, settings.host, () => {

@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps): Koa {
   if (deps.publicMetrics ?? true) {
     router.get('/metrics', async (ctx) => {
       ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
+      ctx.body = await metrics.render();
     });
   }
 
