@@ -46,11 +46,14 @@ COPY --from=deps /app /app
 COPY --from=build /app/packages/common/dist packages/common/dist
 COPY --from=build /app/packages/ingest/dist packages/ingest/dist
 COPY --from=build /app/packages/drain/dist packages/drain/dist
+COPY packages/ingest/page/ packages/ingest/page/
 COPY config/ config/
 USER node
 EXPOSE 8080 8081
-# Either service answers /healthz on its own port; the other port is simply closed.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+# Either service answers /healthz on its own port; the other port is simply closed. Generous
+# timings: a `node -e` probe on a busy host can take seconds to start, and one slow start must not
+# mark a healthy service unhealthy (compose --wait gives up at the first unhealthy).
+HEALTHCHECK --interval=10s --timeout=10s --start-period=60s --retries=5 \
   CMD ["node", "-e", "const e = process.env; Promise.any([e.INGEST_PORT || 8080, e.DRAIN_PORT || 8081].map((p) => fetch('http://127.0.0.1:' + p + '/healthz', { signal: AbortSignal.timeout(3000) }).then((r) => { if (!r.ok) throw new Error(String(r.status)); }))).then(() => process.exit(0), () => process.exit(1));"]
 # "compiled" selects each workspace package's dist/ in its package.json "exports" (the default
 # there is the TypeScript source, for tsx and vitest).

@@ -23,8 +23,13 @@ const unitExclude = ['scripts/kafka/**', 'scripts/compose-test/**'];
 const timing = [
   'packages/drain/test/rate.test.ts',
   'packages/drain/test/group.test.ts',
+  'packages/drain/test/crash.test.ts',
+  'packages/drain/test/saturated-retries.test.ts',
+  'packages/drain/test/take-over.test.ts',
   'e2e/original-scenario.test.ts',
   'e2e/scaling.test.ts',
+  'e2e/control.test.ts',
+  'e2e/live-page.test.ts',
 ];
 
 // One throwaway broker for the run (shared by the projects that need one); each test uses its
@@ -59,7 +64,13 @@ export default defineConfig({
             'scripts/kafka/**/*.test.ts',
             'e2e/**/*.test.ts',
           ],
-          exclude: ['**/node_modules/**', ...brokerFreeProcessTests, ...pureTestSupport, ...timing],
+          exclude: [
+            '**/node_modules/**',
+            'e2e/cluster/**',
+            ...brokerFreeProcessTests,
+            ...pureTestSupport,
+            ...timing,
+          ],
           sequence: { groupOrder: 0 },
         },
       },

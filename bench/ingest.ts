@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, startBroker } from '../scripts/kafka/broker.ts';
+import { type RunningCluster, startCluster } from '../scripts/kafka/cluster.ts';
 
 /**
  * `pnpm bench:ingest`: requests/s and latency of (a) ingest with a real broker and full acks
@@ -26,6 +27,8 @@ import { freePort, startBroker } from '../scripts/kafka/broker.ts';
  *        the broker's JIT needs several seconds before its CPU cost per record settles)
  *        --connections=64 --body-bytes=200 --partitions=6 --linger=2ms
  *        --profile (CPU profiles of both servers into reports/ingest-profile/)
+ *        --brokers=3 adds (c): ingest against a local cluster of that many brokers (replication
+ *        3, min.insync.replicas 2), measured in the same alternating rounds as (a) and (b)
  */
 const { values: flags } = parseArgs({
   options: {
@@ -37,6 +40,7 @@ const { values: flags } = parseArgs({
     partitions: { type: 'string', default: '6' },
     linger: { type: 'string', default: '2ms' },
     profile: { type: 'boolean', default: false },
+    brokers: { type: 'string', default: '1' },
   },
 });
 const duration = Number(flags.duration);
@@ -44,6 +48,7 @@ const rounds = Math.max(1, Number(flags.rounds));
 const warmup = Number(flags.warmup);
 const connections = Number(flags.connections);
 const bodyBytes = Number(flags['body-bytes']);
+const clusterSize = Number(flags.brokers);
 const root = fileURLToPath(new URL('../', import.meta.url));
 const profileDir = join(root, 'reports', 'ingest-profile');
 
@@ -51,8 +56,8 @@ interface Server {
   name: string;
   url: string;
   child: ChildProcess;
-  /** Extra process whose CPU counts for this side (the broker for ingest). */
-  brokerPid?: number;
+  /** Extra processes whose CPU counts for this side (the broker or brokers for ingest). */
+  brokerPids?: number[];
 }
 
 interface Round {
@@ -79,35 +84,59 @@ async function main(): Promise<void> {
     port: await freePort(),
     controllerPort: await freePort(),
   });
+  let cluster: RunningCluster | undefined;
   try {
     const body = jsonBody(bodyBytes);
     const topic = `bench-ingest-${Date.now()}`;
-    const ingest = await startIngest(broker.bootstrap, topic, broker.pid);
+    const ingest = await startIngest(broker.bootstrap, topic, [broker.pid], 1);
     const bare = await startBare();
+    let clustered: Server | undefined;
+    if (clusterSize > 1) {
+      log(`starting a cluster of ${clusterSize} brokers in ${dir}/cluster`);
+      const nodes = [];
+      for (let i = 0; i < clusterSize; i++) {
+        nodes.push({ port: await freePort(), controllerPort: await freePort() });
+      }
+      cluster = await startCluster({ dir: join(dir, 'cluster'), nodes });
+      const pids = cluster.nodes.map((n) => n.pid as number);
+      clustered = await startIngest(cluster.bootstrap, topic, pids, clusterSize);
+    }
+    const servers = clustered ? [bare, ingest, clustered] : [bare, ingest];
 
-    let warmOk = 0;
-    for (const server of [bare, ingest]) {
+    const warmOk = new Map<Server, number>();
+    for (const server of servers) {
       log(`${server.name}: warming up for ${warmup} s`);
-      const result = await load(server.url, body, warmup);
-      if (server === ingest) warmOk += result['2xx'];
+      warmOk.set(server, (await load(server.url, body, warmup))['2xx']);
     }
     const before = await batchHistogram(ingest.url);
-    const results = new Map<Server, Round[]>([
-      [ingest, []],
-      [bare, []],
-    ]);
+    const results = new Map<Server, Round[]>(servers.map((server) => [server, []]));
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [bare, ingest] : [ingest, bare];
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
       for (const server of order) results.get(server)?.push(await measure(server, body, round));
     }
     const batches = diff(await batchHistogram(ingest.url), before);
-    await stopChild(ingest.child);
-    await stopChild(bare.child);
+    for (const server of servers) await stopChild(server.child);
     const stored = await recordsInTopic(broker.bootstrap, topic);
-    const accepted = warmOk + sum(results.get(ingest) ?? [], (r) => r.ok);
-    printReport(results.get(ingest) ?? [], results.get(bare) ?? [], batches, stored, accepted);
+    const accepted = (warmOk.get(ingest) ?? 0) + sum(results.get(ingest) ?? [], (r) => r.ok);
+    const clusterCheck =
+      clustered && cluster
+        ? {
+            rounds: results.get(clustered) ?? [],
+            stored: await recordsInTopic(cluster.bootstrap, topic),
+            accepted: (warmOk.get(clustered) ?? 0) + sum(results.get(clustered) ?? [], (r) => r.ok),
+          }
+        : undefined;
+    printReport(
+      results.get(ingest) ?? [],
+      results.get(bare) ?? [],
+      batches,
+      stored,
+      accepted,
+      clusterCheck,
+    );
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await cluster?.stop();
     await broker.stop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -128,7 +157,12 @@ async function startBare(): Promise<Server> {
   return { name: '(b) bare Koa, no Kafka', url, child };
 }
 
-async function startIngest(bootstrap: string, topic: string, brokerPid: number): Promise<Server> {
+async function startIngest(
+  bootstrap: string,
+  topic: string,
+  brokerPids: number[],
+  replicas: number,
+): Promise<Server> {
   const port = await freePort();
   const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/ingest`] : [];
   const child = spawnChild(
@@ -137,6 +171,7 @@ async function startIngest(bootstrap: string, topic: string, brokerPid: number):
       KAFKA_BROKERS: bootstrap,
       KAFKA_TOPIC: topic,
       KAFKA_PARTITIONS: flags.partitions,
+      KAFKA_REPLICATION_FACTOR: String(replicas),
       INGEST_PORT: String(port),
       INGEST_HOST: '127.0.0.1',
       INGEST_LINGER: flags.linger,
@@ -146,7 +181,9 @@ async function startIngest(bootstrap: string, topic: string, brokerPid: number):
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200);
-  return { name: '(a) ingest, Kafka acks=all', url, child, brokerPid };
+  const name =
+    replicas > 1 ? `(c) ingest, ${replicas} brokers acks=all` : '(a) ingest, Kafka acks=all';
+  return { name, url, child, brokerPids };
 }
 
 function spawnChild(args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
@@ -193,7 +230,7 @@ async function measure(server: Server, body: string, round: number): Promise<Rou
   const seconds = duration / rounds;
   log(`${server.name}: round ${round + 1}/${rounds}, ${seconds} s at ${connections} connections`);
   const serverCpu = cpuMs(server.child.pid);
-  const brokerCpu = cpuMs(server.brokerPid);
+  const brokerCpu = brokersCpuMs(server);
   const loadCpu = process.cpuUsage();
   const result = await load(server.url, body, seconds);
   const loadUsed = process.cpuUsage(loadCpu);
@@ -206,9 +243,13 @@ async function measure(server: Server, body: string, round: number): Promise<Rou
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     serverCpuMs: cpuMs(server.child.pid) - serverCpu,
-    brokerCpuMs: cpuMs(server.brokerPid) - brokerCpu,
+    brokerCpuMs: brokersCpuMs(server) - brokerCpu,
     loadCpuMs: (loadUsed.user + loadUsed.system) / 1000,
   };
+}
+
+function brokersCpuMs(server: Server): number {
+  return (server.brokerPids ?? []).reduce((total, pid) => total + cpuMs(pid), 0);
 }
 
 /** CPU time (user + system, all threads) a process used so far, from /proc (Linux). */
@@ -303,9 +344,11 @@ function printReport(
   batches: Histogram,
   stored: number,
   accepted: number,
+  cluster?: { rounds: Round[]; stored: number; accepted: number },
 ): void {
   const a = summarize(ingestRounds, true);
   const b = summarize(bareRounds, false);
+  const c = cluster ? summarize(cluster.rounds, true) : undefined;
   const ratio = a.rps / b.rps;
   const out: string[] = [];
   out.push(
@@ -323,10 +366,12 @@ function printReport(
   out.push(
     '|----------------------------|--------:|-------:|-------:|--------:|-------:|--------------------------|',
   );
-  for (const [name, m] of [
+  const rows: [string, Summary][] = [
     ['(a) ingest, Kafka acks=all', a],
     ['(b) bare Koa, no Kafka', b],
-  ] as const) {
+  ];
+  if (c) rows.push([`(c) ${clusterSize} brokers, acks=all`, c]);
+  for (const [name, m] of rows) {
     out.push(
       `| ${name.padEnd(26)} | ${m.rps.toFixed(0).padStart(7)} | ${String(m.p50).padStart(6)} | ${String(m.p99).padStart(6)} | ${String(m.non2xx).padStart(7)} | ${String(m.errors).padStart(6)} | ${m.cpu.padEnd(24)} |`,
     );
@@ -353,6 +398,14 @@ function printReport(
   out.push(
     `  (Kafka may hold up to ${connections} more records per load run than counted: requests still in flight when a run ends are stored but their answers are not counted)`,
   );
+  if (c && cluster) {
+    out.push(
+      `ratio c/a (req/s, ${clusterSize} brokers against 1): ${(c.rps / a.rps).toFixed(2)}; p99 of (c): ${c.p99} ms; non-2xx + errors of (c): ${c.non2xx + c.errors}`,
+    );
+    out.push(
+      `records in the cluster: ${cluster.stored}; 202 answers of (c): ${cluster.accepted}  (every 202 stored: ${verdict(cluster.stored >= cluster.accepted)})`,
+    );
+  }
   out.push('');
   const count = batches.get('count') ?? 0;
   const total = batches.get('sum') ?? 0;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { configSchema, defaultConfigDir, loadConfig } from '@kafka-throttle/common';
 import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
 import { parse as parseYaml } from 'yaml';
+import { checkClusterProfile } from './compose-cluster-check.ts';
 import { kafkaVersion } from './kafka/broker.ts';
 
 /**
@@ -88,6 +89,19 @@ export function checkCompose(input: ComposeCheckInput): ComposeCheckReport {
     checkAppService(name, services[name], stages, input.exists, check);
   }
   checkScaling(services, check);
+  const clusterNodes = Object.entries(services).flatMap(([name, service]) =>
+    isObject(service) && Array.isArray(service.profiles) && service.profiles.includes('cluster')
+      ? [
+          {
+            name,
+            image: service.image,
+            environment: environmentOf(service.environment),
+            hasHealthcheck: isObject(service.healthcheck),
+          },
+        ]
+      : [],
+  );
+  checkClusterProfile(clusterNodes, input.kafkaVersion, check);
   checkDockerfile(input.dockerfileText, stages, input.pnpmVersion, check);
   checkDockerignore(input.dockerignoreText, check);
   return { passed, problems };

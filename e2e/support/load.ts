@@ -4,6 +4,8 @@ import { sleep } from './wait.ts';
 /** Clients POSTing {"number": i} to ingest until told to stop, keeping every answer. */
 export interface Load {
   readonly answers: readonly Answer[];
+  /** Epoch ms when each answer (same index) came back. */
+  readonly answeredAt: readonly number[];
   accepted(): number;
   stop(): Promise<void>;
 }
@@ -17,18 +19,21 @@ export function startLoad(
   options: { clients: number; pauseMs: number; timeoutMs?: number },
 ): Load {
   const answers: Answer[] = [];
+  const answeredAt: number[] = [];
   let stopped = false;
   let next = 1;
   const client = async (): Promise<void> => {
     while (!stopped) {
       const n = next++;
       answers.push(await post(url(), { number: n }, options.timeoutMs ?? 20_000));
+      answeredAt.push(Date.now());
       if (options.pauseMs > 0) await sleep(options.pauseMs);
     }
   };
   const clients = Array.from({ length: options.clients }, client);
   return {
     answers,
+    answeredAt,
     accepted: () => answers.filter((a) => a.kind === 'answer' && a.status === 202).length,
     async stop() {
       stopped = true;

@@ -22,6 +22,19 @@ export interface BrokerOptions {
   dir: string;
   port: number;
   controllerPort: number;
+  /** For a node of a cluster (see cluster.ts); a single broker is node 1 of a quorum of one. */
+  node?: ClusterNode;
+}
+
+/** What makes a broker one node of a multi-node KRaft cluster. */
+export interface ClusterNode {
+  id: number;
+  /** `controller.quorum.voters`: every node's `id@host:controllerPort`. */
+  voters: string;
+  /** Shared by every node's store; formatting with different ids would make separate clusters. */
+  clusterId: string;
+  /** Replication of our topics and Kafka's internal ones; min.insync.replicas is one less. */
+  replicas: number;
 }
 
 export interface RunningBroker {
@@ -71,21 +84,7 @@ export async function startBroker(
   options: BrokerOptions,
   launch: { detached?: boolean; readyTimeoutMs?: number } = {},
 ): Promise<RunningBroker> {
-  await fetchJars();
-  await mkdir(options.dir, { recursive: true });
-  for (const port of [options.port, options.controllerPort]) {
-    if (!(await portIsFree(port))) {
-      throw new Error(`port ${port} on 127.0.0.1 is taken; stop what uses it or choose another`);
-    }
-  }
-  const properties = writeConfigFiles(options);
-  await formatStorage(options.dir, properties);
-
-  const log = openSync(join(options.dir, 'broker.log'), 'a');
-  const child = spawn(javaCommand(), [...jvmArgs(options.dir), 'kafka.Kafka', properties], {
-    detached: launch.detached ?? false,
-    stdio: ['ignore', log, log],
-  });
+  const child = await launchBroker(options, launch);
   const bootstrap = `127.0.0.1:${options.port}`;
   try {
     await waitUntilReady(bootstrap, child, options.dir, launch.readyTimeoutMs ?? 90_000);
@@ -96,6 +95,31 @@ export async function startBroker(
   if (launch.detached) child.unref();
   const pid = child.pid as number;
   return { bootstrap, pid, stop: () => stopProcess(pid) };
+}
+
+/**
+ * Formats the store (first time only) and spawns the JVM without waiting for it: a node of a
+ * cluster cannot be ready before a majority of the controller quorum runs.
+ */
+export async function launchBroker(
+  options: BrokerOptions,
+  launch: { detached?: boolean } = {},
+): Promise<ChildProcess> {
+  await fetchJars();
+  await mkdir(options.dir, { recursive: true });
+  for (const port of [options.port, options.controllerPort]) {
+    if (!(await portIsFree(port))) {
+      throw new Error(`port ${port} on 127.0.0.1 is taken; stop what uses it or choose another`);
+    }
+  }
+  const properties = writeConfigFiles(options);
+  await formatStorage(options.dir, properties, options.node?.clusterId);
+
+  const log = openSync(join(options.dir, 'broker.log'), 'a');
+  return spawn(javaCommand(), [...jvmArgs(options.dir), 'kafka.Kafka', properties], {
+    detached: launch.detached ?? false,
+    stdio: ['ignore', log, log],
+  });
 }
 
 /** SIGTERM (Kafka shuts down cleanly), then SIGKILL if it is still there after `graceMs`. */
@@ -137,7 +161,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function portIsFree(port: number): Promise<boolean> {
+export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
@@ -147,12 +171,16 @@ function portIsFree(port: number): Promise<boolean> {
 
 function writeConfigFiles(options: BrokerOptions): string {
   const { dir, port, controllerPort } = options;
+  const node = options.node;
+  const replicas = node?.replicas ?? 1;
+  // With one replica there is nothing to wait for; with more, an ack needs all but one in sync.
+  const minIsr = Math.max(1, replicas - 1);
   const properties = join(dir, 'server.properties');
-  // Tuned for a 2-core laptop or CI box: one replica, few internal partitions, no join delay.
+  // Tuned for a 2-core laptop or CI box: few internal partitions, no join delay.
   const lines = [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${node?.id ?? 1}`,
+    `controller.quorum.voters=${node?.voters ?? `1@127.0.0.1:${controllerPort}`}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
@@ -160,15 +188,15 @@ function writeConfigFiles(options: BrokerOptions): string {
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
-    'offsets.topic.replication.factor=1',
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
+    `offsets.topic.replication.factor=${replicas}`,
     'offsets.topic.num.partitions=3',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'transaction.state.log.num.partitions=3',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `share.coordinator.state.topic.replication.factor=${replicas}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
     'group.initial.rebalance.delay.ms=0',
     'auto.create.topics.enable=false',
     'num.network.threads=2',
@@ -195,15 +223,21 @@ function writeConfigFiles(options: BrokerOptions): string {
   return properties;
 }
 
-async function formatStorage(dir: string, properties: string): Promise<void> {
-  if (existsSync(join(dir, 'data', 'meta.properties'))) return;
-  const classpath = join(jarsDir, '*');
-  const { stdout: clusterId } = await run(javaCommand(), [
+/** A fresh KRaft cluster id, as `kafka-storage.sh random-uuid` makes it. */
+export async function newClusterId(): Promise<string> {
+  await fetchJars();
+  const { stdout } = await run(javaCommand(), [
     '-cp',
-    classpath,
+    join(jarsDir, '*'),
     'kafka.tools.StorageTool',
     'random-uuid',
   ]);
+  return stdout.trim();
+}
+
+async function formatStorage(dir: string, properties: string, givenId?: string): Promise<void> {
+  if (existsSync(join(dir, 'data', 'meta.properties'))) return;
+  const clusterId = givenId ?? (await newClusterId());
   await run(javaCommand(), [
     ...jvmArgs(dir),
     'kafka.tools.StorageTool',
@@ -282,6 +316,6 @@ async function waitUntilReady(
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -179,6 +179,14 @@ export const configSchema = {
     'INGEST_IDEMPOTENCY_MAX_KEYS',
     50_000,
   ),
+  'ingest.workers': {
+    doc: 'processes serving the ingest port ("auto" = CPUs available; 1 = one process, no primary)',
+    env: 'INGEST_WORKERS',
+    default: 'auto',
+    expected: '"auto" or an integer from 1 to 64',
+    coerce: (t) => (t.trim() === 'auto' ? 'auto' : intText(t)),
+    valid: (v) => v === 'auto' || (isInt(v) && v >= 1 && v <= 64),
+  },
   'ingest.shutdownTimeout': duration(
     'longest graceful stop before ingest exits anyway',
     'INGEST_SHUTDOWN_TIMEOUT',
@@ -302,6 +310,26 @@ export const configSchema = {
     expected: TOPIC_EXPECTED,
     coerce: (t) => (t.trim() === '' ? null : t.trim()),
     valid: (v) => v === null || (typeof v === 'string' && TOPIC.test(v)),
+  },
+  'admin.host': text(
+    'address the admin server listens on (served by ingest; keep it on loopback)',
+    'ADMIN_HOST',
+    '127.0.0.1',
+  ),
+  'admin.port': port(
+    'admin API and metrics port, served by ingest (0 = any free port, logged)',
+    'ADMIN_PORT',
+    8082,
+  ),
+  'admin.token': {
+    doc: 'bearer token of the admin API; sensitive, never logged; without it no admin server',
+    env: 'ADMIN_TOKEN',
+    default: null,
+    defaultText: '(none)',
+    expected: 'at least 16 printable characters without spaces',
+    sensitive: true,
+    coerce: (t) => (t === '' ? null : t),
+    valid: (v) => v === null || (typeof v === 'string' && /^[\x21-\x7e]{16,512}$/.test(v)),
   },
   'log.level': oneOf('pino level', 'LOG_LEVEL', 'info', [
     'fatal',

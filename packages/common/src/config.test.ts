@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
         idempotencyWindow: 600_000,
         idempotencyMaxKeys: 50_000,
         shutdownTimeout: 10_000,
+        workers: 'auto',
       },
       drain: { group: 'throttle-drain', host: '0.0.0.0', port: 8081, shutdownTimeout: 8000 },
       rate: { messages: 5, period: 5000, burst: 5, margin: 10 },
@@ -65,6 +66,7 @@ describe('loadConfig defaults', () => {
         breakerRecords: 3,
       },
       dlq: { topic: 'throttled_topic.dlq' },
+      admin: { host: '127.0.0.1', port: 8082, token: undefined },
       log: { level: 'info' },
     });
   });
@@ -208,6 +210,8 @@ describe('loadConfig validation', () => {
       '0',
       'ingest.shutdownTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
     ],
+    ['INGEST_WORKERS', '0', 'ingest.workers: must be "auto" or an integer from 1 to 64, got 0'],
+    ['INGEST_WORKERS', '65', 'ingest.workers: must be "auto" or an integer from 1 to 64, got 65'],
     ['DRAIN_GROUP', '', 'drain.group: must be a non-empty string, got ""'],
     ['DRAIN_HOST', '', 'drain.host: must be a non-empty string, got ""'],
     ['DRAIN_PORT', '-1', 'drain.port: must be a port number from 0 to 65535, got -1'],
@@ -325,6 +329,14 @@ describe('loadConfig validation', () => {
     expect(refuse({ KAFKA_TOPIC: 'same', DLQ_TOPIC: 'same' })).toEqual([
       'dlq.topic: must differ from kafka.topic, got "same"',
     ]);
+  });
+
+  it('takes an admin token and never repeats a refused one', () => {
+    expect(refuse({ ADMIN_TOKEN: 'short secret' })).toEqual([
+      'admin.token: must be at least 16 printable characters without spaces, got a value not shown (sensitive)',
+    ]);
+    const token = 'x'.repeat(24);
+    expect(loadConfig({ configDir: dir, env: { ADMIN_TOKEN: token } }).admin.token).toBe(token);
   });
 
   it('refuses a backoff ceiling below its base', () => {

@@ -33,6 +33,8 @@ export interface Config {
     idempotencyWindow: number;
     idempotencyMaxKeys: number;
     shutdownTimeout: number;
+    /** Processes serving the port; 'auto' is resolved by the process (available CPUs). */
+    workers: number | 'auto';
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
   rate: { messages: number; period: number; burst: number; margin: number };
@@ -50,6 +52,8 @@ export interface Config {
     breakerRecords: number;
   };
   dlq: { topic: string };
+  /** `token` undefined: no admin server. */
+  admin: { host: string; port: number; token: string | undefined };
   log: { level: LogLevel };
 }
 
@@ -154,6 +158,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       idempotencyWindow: get('ingest.idempotencyWindow') as number,
       idempotencyMaxKeys: get('ingest.idempotencyMaxKeys') as number,
       shutdownTimeout: get('ingest.shutdownTimeout') as number,
+      workers: get('ingest.workers') as number | 'auto',
     },
     drain: {
       group: get('drain.group') as string,
@@ -179,6 +184,11 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       breakerRecords: get('sink.breakerRecords') as number,
     },
     dlq: { topic: (get('dlq.topic') as string | null) ?? `${topic}.dlq` },
+    admin: {
+      host: get('admin.host') as string,
+      port: get('admin.port') as number,
+      token: (get('admin.token') as string | null) ?? undefined,
+    },
     log: { level: get('log.level') as LogLevel },
   };
 }

@@ -15,9 +15,34 @@ export {
 } from './config.ts';
 export { loadConfigOrExit } from './config-or-exit.ts';
 export { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
+export {
+  type ControlFollower,
+  type ControlFollowerOptions,
+  type ControlListener,
+  createControlFollower,
+} from './control/control-follower.ts';
+export {
+  CONTROL_KEYS,
+  type ControlState,
+  configuredState,
+  controlTopicName,
+  type DesiredState,
+  type HoldState,
+  RATE_BOUNDS,
+  type RateSetting,
+  rateProblem,
+} from './control/control-state.ts';
+export {
+  type ChangeResult,
+  type ControlWriter,
+  type ControlWriterOptions,
+  createControlWriter,
+  type DesiredChange,
+} from './control/control-writer.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
+export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
   capConnections,
   type HttpLimits,

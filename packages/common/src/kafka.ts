@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import { type Admin, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import { retryWithBackoff } from './backoff.ts';
+import { warnAboutUnreachableBrokers } from './bootstrap-check.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
+import { controlTopicName } from './control/control-state.ts';
 import { CommonError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import type { Logger } from './logger.ts';
@@ -16,9 +18,13 @@ export interface KafkaClientOptions {
   overrides?: Partial<KafkaConfig>;
 }
 
-/** A kafkajs client whose own logs go through pino, with a client id unique to this process. */
+/**
+ * A kafkajs client whose own logs go through pino, with a client id unique to this process.
+ * With several bootstrap addresses, each one that cannot be reached is named in a warning.
+ */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
+  void warnAboutUnreachableBrokers(options.kafka.brokers, log);
   return new Kafka({
     clientId: `${options.kafka.clientId}-${options.role}-${hostname()}-${process.pid}`,
     brokers: options.kafka.brokers,
@@ -34,14 +40,22 @@ export interface TopicSpec {
   topic: string;
   numPartitions: number;
   replicationFactor: number;
+  configEntries?: { name: string; value: string }[];
 }
 
-/** The request topic and its dead-letter topic, as configured. */
+/** The request topic, its dead-letter topic and its control topic, as configured. */
 export function configuredTopics(config: Pick<Config, 'kafka' | 'dlq'>): TopicSpec[] {
   const { partitions, replicationFactor, topic } = config.kafka;
   return [
     { topic, numPartitions: partitions, replicationFactor },
     { topic: config.dlq.topic, numPartitions: partitions, replicationFactor },
+    // One partition: one order of changes. Compacted: the latest record of each key is the state.
+    {
+      topic: controlTopicName(topic),
+      numPartitions: 1,
+      replicationFactor,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    },
   ];
 }
 
@@ -61,7 +75,9 @@ export async function ensureTopics(
   const created: string[] = [];
   for (const spec of missing) {
     try {
-      if (await admin.createTopics({ topics: [spec], waitForLeaders: true }))
+      // kafkajs's own wait gives up on "does not host this topic-partition", which a new topic
+      // answers for a moment; ours below retries it.
+      if (await admin.createTopics({ topics: [spec], waitForLeaders: false }))
         created.push(spec.topic);
     } catch (error) {
       if (!isTopicAlreadyExists(error)) throw error;

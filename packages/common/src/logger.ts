@@ -13,7 +13,8 @@ export interface LoggerOptions {
 
 /**
  * Secrets that must not reach a log line even when a whole configuration, its sink section or
- * a request's headers are logged: the destination's credentials, headers and signing secrets.
+ * a request's headers are logged: the destination's credentials, headers and signing secrets,
+ * and the admin token.
  */
 const REDACTED = [
   'config.sink.url',
@@ -22,6 +23,8 @@ const REDACTED = [
   'sink.url',
   'sink.headers',
   'sink.signingSecret',
+  'config.admin.token',
+  'admin.token',
   'headers.authorization',
   'headers.Authorization',
 ];

@@ -1,6 +1,9 @@
 import type { Clock, Config, Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { createKafkaSource } from './consumer/kafka-source.ts';
+import { registerControlMetrics } from './control/control-metrics.ts';
+import { holdOnRetryAfter } from './control/destination-hold.ts';
+import { createWorkerControl } from './control/worker-control.ts';
 import { assignmentListener } from './delivery/assignment.ts';
 import { createAttempts } from './delivery/attempt.ts';
 import { createDeadLetter } from './delivery/dead-letter.ts';
@@ -89,12 +92,23 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     onResume: (partition) => source.resume([partition]),
   });
   const queues = createPartitionQueues({ flow });
-  const limiter = createRateLimiter({
-    messages: config.rate.messages,
-    periodMs: config.rate.period + tuning.pacingMarginMs,
-    burst: config.rate.burst,
+  // The group's control topic decides the rate in force, pauses and holds; the configuration
+  // only gives the rate until the topic holds one.
+  const control = createWorkerControl({
+    config,
+    kafka,
+    logger,
     clock,
+    createLimiter: (rate) =>
+      createRateLimiter({
+        messages: rate.messages,
+        periodMs: rate.periodMs + tuning.pacingMarginMs,
+        burst: rate.burst,
+        clock,
+      }),
+    onChange: () => dispatcher.pacingChanged(),
   });
+  const limiter = control.pacing;
   const hold = createHold();
   const breaker = createBreaker({
     records: config.sink.breakerRecords,
@@ -144,6 +158,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     );
     dispatcher.pacingChanged();
   });
+  registerControlMetrics(metrics.registry, () => control.pacing.applied());
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
     owns: (partition) => queues.owns(partition),
@@ -183,7 +198,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
   const attempts = createAttempts({
     topic,
     sink,
-    outcomes,
+    outcomes: holdOnRetryAfter(outcomes, control.destinationHold),
     queues,
     clock,
     inFlight,
@@ -221,7 +236,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         flushCommits: (deadline) => committer.flush(deadline),
         stopCommitting: () => committer.stop(),
         leaveGroup: () => source.stop(),
-        closeRest: () => [deadLetter.disconnect(), sink.close(), server.close()],
+        closeRest: () => [deadLetter.disconnect(), sink.close(), server.close(), control.stop()],
       },
       config.drain.shutdownTimeout,
       clock,
@@ -253,6 +268,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
       deadLetter.connect().catch((error: unknown) => {
         logger.warn({ err: error }, 'dead-letter producer not connected yet; it retries on use');
       });
+      control.start();
       void dispatcher.run(attempts.prepare);
     },
     stop() {

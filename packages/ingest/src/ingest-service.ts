@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { type Clock, type Config, configuredTopics, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { createAdminServer } from './admin/admin-server.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createIdempotencyGuard } from './http/idempotency-guard.ts';
@@ -12,12 +14,19 @@ import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { createReadiness } from './readiness.ts';
 
 export interface IngestServiceDeps {
-  config: Pick<Config, 'kafka' | 'ingest' | 'dlq'>;
+  config: Pick<Config, 'kafka' | 'ingest' | 'dlq' | 'admin' | 'rate' | 'drain'>;
   logger: Logger;
   kafka: Kafka;
   clock: Clock;
   /** Process metrics (CPU, memory, event loop) in /metrics; off for a second instance in-process. */
   processMetrics?: boolean;
+  /** As a worker of several: what `/metrics` answers (the cluster's aggregate). */
+  metricsRenderer?: (registry: Registry) => () => Promise<string>;
+  /**
+   * Listen only once Kafka is ready: a replacement worker must not take connections, and answer
+   * them 503, while the other workers can take them.
+   */
+  listenWhenReady?: boolean;
 }
 
 export interface IngestService {
@@ -27,6 +36,8 @@ export interface IngestService {
   stop(): Promise<void>;
   /** The port listened on (useful with `ingest.port` 0); 0 before start. */
   readonly port: number;
+  /** The admin server's port; 0 without an admin token or before start. */
+  readonly adminPort: number;
   readonly metrics: IngestMetrics;
 }
 
@@ -39,6 +50,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
 
   const metrics = createIngestMetrics({
     processMetrics: deps.processMetrics,
+    renderer: deps.metricsRenderer,
     ready: () => !stopping && readiness.status().ready,
   });
   const producer = createKafkaProducer({
@@ -77,6 +89,13 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       }),
   });
   const tracker = createRequestTracker();
+  const adminServer = createAdminServer({
+    config,
+    kafka,
+    logger,
+    clock,
+    registry: metrics.registry,
+  });
   const app = createApp({
     batcher,
     readiness,
@@ -86,6 +105,8 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     maxBodyBytes: settings.maxBodyBytes,
     isStopping: () => stopping,
     tracker,
+    // With an admin server, metrics are served there, behind its token.
+    publicMetrics: adminServer === undefined,
     recordSize,
     idempotency: createIdempotencyGuard({
       clock,
@@ -105,6 +126,11 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
 
   return {
     async start() {
+      if (deps.listenWhenReady) {
+        readiness.start();
+        while (!stopping && !readiness.status().ready) await clock.sleep(100);
+        if (stopping) return;
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(settings.port, settings.host, () => {
@@ -118,6 +144,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         { host: settings.host, port, topic: config.kafka.topic, brokers: config.kafka.brokers },
         'ingest listening',
       );
+      await adminServer?.start();
     },
     async stop() {
       if (stopping) return;
@@ -137,12 +164,16 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       // Keep-alive connections with no request left would hold close() open until they time out.
       server.closeAllConnections();
       await closed;
+      await adminServer?.stop();
       await readiness.stop();
       await producer.disconnect();
       logger.info({ port }, 'ingest stopped');
     },
     get port() {
       return port;
+    },
+    get adminPort() {
+      return adminServer?.port ?? 0;
     },
     metrics,
   };

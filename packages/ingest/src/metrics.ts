@@ -16,6 +16,8 @@ export interface IngestMetrics {
   produceFailures: Counter<'reason'>;
   producerCreated: Counter;
   kafkaReady: Gauge;
+  /** The text `/metrics` answers: this registry, or the whole service's with several workers. */
+  render(): Promise<string>;
 }
 
 const SECONDS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -25,6 +27,8 @@ export interface IngestMetricsOptions {
   processMetrics?: boolean | undefined;
   /** Read at each scrape for `ingest_kafka_ready`. */
   ready?: () => boolean;
+  /** What `/metrics` shows instead of this registry alone (the cluster's aggregate). */
+  renderer?: ((registry: Registry) => () => Promise<string>) | undefined;
 }
 
 export function createIngestMetrics(options: IngestMetricsOptions = {}): IngestMetrics {
@@ -32,8 +36,10 @@ export function createIngestMetrics(options: IngestMetricsOptions = {}): IngestM
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const render = options.renderer?.(registry) ?? (() => registry.metrics());
   return {
     registry,
+    render,
     httpRequests: new Counter({
       name: 'ingest_http_requests_total',
       help: 'HTTP requests answered, by route, method and status',
@@ -85,6 +91,8 @@ export function createIngestMetrics(options: IngestMetricsOptions = {}): IngestM
       name: 'ingest_kafka_ready',
       help: '1 when Kafka is reachable, the topic exists and the producer is connected',
       registers,
+      // Across workers: 1 only when every worker can produce.
+      aggregator: 'min',
       collect() {
         if (ready) this.set(ready() ? 1 : 0);
       },

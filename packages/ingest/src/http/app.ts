@@ -32,6 +32,8 @@ export interface AppDeps {
   idempotency?: IdempotencyGuard;
   /** Kafka's limit on a record, once known. */
   recordSize?: Pick<RecordSizeLimit, 'maxRecordBytes'>;
+  /** Serve GET /metrics here (default true); off when the admin server serves them instead. */
+  publicMetrics?: boolean;
 }
 
 const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics']);
@@ -117,10 +119,12 @@ export function createApp(deps: AppDeps): Koa {
       : { status: 'not_ready', reason: status.reason, ...errorBody('not_ready', status.reason) };
   });
 
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  if (deps.publicMetrics ?? true) {
+    router.get('/metrics', async (ctx) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.render();
+    });
+  }
 
   app.use(async (ctx, next) => {
     tracker.begin();

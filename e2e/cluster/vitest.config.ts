@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// `pnpm test:cluster` only: three brokers of its own, killed and restarted under load. Not yet in
+// `pnpm test`: on the project's two-core machines it does not pass (see the README's cluster
+// section), and a failing test in the suite would hold every other change back.
+export default defineConfig({
+  test: {
+    include: ['e2e/cluster/**/*.test.ts'],
+    pool: 'forks',
+    poolOptions: { forks: { singleFork: true } },
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+  },
+});

@@ -1,0 +1,36 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { AppliedControl } from './controlled-pacing.ts';
+
+/** The control state this worker has applied, read at each scrape. */
+export function registerControlMetrics(registry: Registry, applied: () => AppliedControl): void {
+  const registers = [registry];
+  const gauge = (name: string, help: string, value: (a: AppliedControl) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(value(applied()));
+      },
+    });
+  };
+  gauge('drain_control_ready', '1 once the control topic has been read', (a) => (a.ready ? 1 : 0));
+  gauge('drain_control_paused', '1 while the group is paused', (a) => (a.paused ? 1 : 0));
+  gauge('drain_control_version', 'version of the control state applied', (a) => a.version);
+  gauge(
+    'drain_control_rate_messages',
+    'group rate in force: messages per period',
+    (a) => a.rate.messages,
+  );
+  gauge(
+    'drain_control_rate_period_seconds',
+    'group rate in force: the period',
+    (a) => a.rate.periodMs / 1000,
+  );
+  gauge('drain_control_rate_burst', 'group rate in force: burst', (a) => a.rate.burst);
+  gauge(
+    'drain_control_hold_until_seconds',
+    'epoch seconds before which no attempt starts (0: no hold)',
+    (a) => a.holdUntil / 1000,
+  );
+}

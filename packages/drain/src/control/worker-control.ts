@@ -1,0 +1,112 @@
+import { hostname } from 'node:os';
+import {
+  type Clock,
+  type Config,
+  createControlFollower,
+  createControlWriter,
+  type Logger,
+  type RateSetting,
+} from '@kafka-throttle/common';
+import type { Kafka } from 'kafkajs';
+import { type ControlledPacing, createControlledPacing, type Pacer } from './controlled-pacing.ts';
+
+export interface WorkerControlOptions {
+  config: Pick<Config, 'kafka' | 'rate'>;
+  kafka: Kafka;
+  logger: Logger;
+  clock: Clock;
+  createLimiter(rate: RateSetting): Pacer;
+  /** The control state changed: a permit may come sooner or later than the dispatcher thinks. */
+  onChange(): void;
+}
+
+export interface WorkerControl {
+  /** The limiter the dispatcher asks: the rate limiter under the group's control state. */
+  readonly pacing: ControlledPacing;
+  /** Follows the control topic in the background; no permit is granted before it was read. */
+  start(): void;
+  /** The destination asked to wait: this worker holds at once, the group through the topic. */
+  destinationHold(retryAfterMs: number, status: number | undefined): void;
+  stop(): Promise<void>;
+}
+
+/** A drain worker's side of the control topic: following it, applying it, writing holds. */
+export function createWorkerControl(options: WorkerControlOptions): WorkerControl {
+  const { kafka, clock, config } = options;
+  const logger = options.logger.child({ component: 'control' });
+  const follower = createControlFollower({ kafka, config, logger, clock, role: 'drain' });
+  const writer = createControlWriter({
+    kafka,
+    topic: config.kafka.topic,
+    follower,
+    clock,
+    by: `${hostname()}-${process.pid}`,
+  });
+  const pacing = createControlledPacing({
+    rate: {
+      messages: config.rate.messages,
+      periodMs: config.rate.period,
+      burst: config.rate.burst,
+    },
+    createLimiter: options.createLimiter,
+    clock,
+    onApplied(applied, what) {
+      const { version, paused, rate, holdUntil, pending } = applied;
+      logger.info(
+        {
+          version,
+          paused,
+          rate,
+          ...(holdUntil > clock.now() ? { holdUntil: new Date(holdUntil).toISOString() } : {}),
+          ...(pending
+            ? { switchAt: new Date(pending.at).toISOString(), nextRate: pending.rate }
+            : {}),
+          change: what,
+        },
+        'control state applied',
+      );
+    },
+  });
+  let unsubscribe: (() => void) | undefined;
+  let started: Promise<void> | undefined;
+
+  return {
+    pacing,
+    start() {
+      started = follower.start().then(
+        () => {
+          pacing.apply(follower.current());
+          writer.connect().catch((error: unknown) => {
+            logger.warn({ err: error }, 'control writer not connected yet; a hold connects it');
+          });
+          unsubscribe = follower.onChange((state) => {
+            pacing.apply(state);
+            options.onChange();
+          });
+          options.onChange();
+        },
+        (error: unknown) =>
+          logger.debug({ err: error }, 'stopped before the control topic was read'),
+      );
+    },
+    destinationHold(retryAfterMs, status) {
+      const until = clock.now() + retryAfterMs;
+      pacing.holdUntil(until);
+      options.onChange();
+      writer
+        .hold(until, `destination answered ${status ?? 'an error'} with Retry-After`)
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error, until },
+            'could not write the group-wide hold; this worker holds',
+          ),
+        );
+    },
+    async stop() {
+      unsubscribe?.();
+      await writer.close().catch(() => undefined);
+      await follower.stop();
+      await started;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** What the primary and its workers say to each other over the cluster's IPC channel. */
+export type ClusterMessage =
+  /** Primary to worker: stop gracefully (a signal to the primary, forwarded once). */
+  | { type: 'ingest:stop' }
+  /** Worker to primary: the service's metrics, for a `/metrics` request. */
+  | { type: 'ingest:metrics-request'; id: number }
+  | { type: 'ingest:metrics-response'; id: number; text?: string; error?: string };
+
+export function isClusterMessage(value: unknown): value is ClusterMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string' &&
+    (value as { type: string }).type.startsWith('ingest:')
+  );
+}
+
+/** Set in a replacement worker's environment: listen only once Kafka is ready. */
+export const LISTEN_WHEN_READY_ENV = 'INGEST_WORKER_LISTEN_WHEN_READY';
