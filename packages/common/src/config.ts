@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import convict from 'convict';
-import { type ConfigKey, configSchema, type KeySpec, TOPIC } from './config-schema.ts';
+import { crossKeyProblems } from './config-cross-checks.ts';
+import { type ConfigKey, configSchema, type KeySpec } from './config-schema.ts';
 import { CommonError, ConfigError } from './errors.ts';
 import { defaultRateGuard } from './rate-guard.ts';
-import { sinkAuthProblems, splitSigningSecrets } from './sink-auth.ts';
+import { splitSigningSecrets } from './sink-auth.ts';
 
 export type SinkType = 'log' | 'http';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -191,48 +192,6 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
     },
     log: { level: get('log.level') as LogLevel },
   };
-}
-
-function crossKeyProblems(config: Config, get: (key: ConfigKey) => unknown): string[] {
-  const problems: string[] = [];
-  const burst = get('rate.burst');
-  if (burst !== null && config.rate.burst > config.rate.messages) {
-    problems.push(
-      `rate.burst: must be ${configSchema['rate.burst'].expected} (${config.rate.messages}), got ${JSON.stringify(burst)}`,
-    );
-  }
-  if (config.sink.type === 'http' && config.sink.url === undefined) {
-    problems.push(
-      `sink.url: must be ${configSchema['sink.url'].expected} when sink.type is "http", got nothing`,
-    );
-  }
-  if (get('dlq.topic') === null && !TOPIC.test(config.dlq.topic)) {
-    problems.push(
-      `kafka.topic: must leave room for its dead-letter topic "${config.dlq.topic}" (at most 249 characters), got ${JSON.stringify(config.kafka.topic)}`,
-    );
-  }
-  problems.push(...sinkAuthProblems(config.sink));
-  if (config.dlq.topic === config.kafka.topic) {
-    problems.push(
-      `dlq.topic: must differ from kafka.topic, got ${JSON.stringify(config.dlq.topic)}`,
-    );
-  }
-  if (config.rate.margin >= config.rate.period) {
-    problems.push(
-      `rate.margin: must be shorter than rate.period (${config.rate.period}ms), got ${config.rate.margin}`,
-    );
-  }
-  if (config.ingest.headersTimeout > config.ingest.requestTimeout) {
-    problems.push(
-      `ingest.headersTimeout: must not exceed ingest.requestTimeout (${config.ingest.requestTimeout}ms), got ${config.ingest.headersTimeout}`,
-    );
-  }
-  if (config.sink.backoffMax < config.sink.backoffBase) {
-    problems.push(
-      `sink.backoffMax: must be at least sink.backoffBase (${config.sink.backoffBase}ms), got ${config.sink.backoffMax}`,
-    );
-  }
-  return problems;
 }
 
 function convictSchema(): convict.Schema<Record<string, unknown>> {
