@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '@kafka-throttle/common';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deliverNow } from '../../test/support/deliver-now.ts';
 import { createHttpSink } from './http-sink.ts';
-import { type Delivery, deliverNow } from './sink.ts';
+import type { Delivery } from './sink.ts';
 
 interface Seen {
   method: string;

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { deliverNow } from '../../test/support/deliver-now.ts';
 import { createLogSink } from './log-sink.ts';
-import { type Delivery, deliverNow } from './sink.ts';
+import type { Delivery } from './sink.ts';
 
 const clock = { now: () => Date.parse('2026-11-29T12:00:00.000Z'), sleep: async () => {} };
 

@@ -55,13 +55,3 @@ export interface Sink {
   warm?(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Prepares and sends one attempt straight away, for callers with no pacing of their own. */
-export async function deliverNow(
-  sink: Sink,
-  delivery: Delivery,
-  signal: AbortSignal,
-): Promise<SinkOutcome> {
-  const prepared = await sink.prepare(delivery, signal);
-  return prepared.kind === 'prepared' ? prepared.send() : prepared;
-}
