@@ -137,17 +137,6 @@ describe('pnpm start from a clean checkout', () => {
     await expectGone(pids);
   }, 300_000);
 
-  it('stops everything on a hang-up, when the terminal and its output are gone', async () => {
-    const run = startPipeline('pnpm --silent start 2>&1 | tee /dev/null');
-    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
-    const pids = printedPids(run.lines);
-    expect(pids.length).toBeGreaterThanOrEqual(3);
-    // What closing a terminal does: SIGHUP to every process of the job, the reader included.
-    signalGroup(run.child.pid, 'SIGHUP');
-    await run.exited;
-    await expectGone(pids);
-  }, 300_000);
-
   it('takes over a broker left behind by a start that was killed, and stops it at the end', async () => {
     const killed = await startAndWait('killed');
     const [brokerPid, ...servicePids] = printedPids(killed.lines);
