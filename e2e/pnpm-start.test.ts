@@ -168,12 +168,3 @@ async function expectProcessesGone(pids: readonly number[]): Promise<void> {
   for (const pid of pids) pidsSeen.add(pid);
   await waitUntil(`pids ${pids.join(', ')} gone`, () => pids.every((pid) => !isAlive(pid)), 60_000);
 }
-
-function _signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone already
-  }
-}
