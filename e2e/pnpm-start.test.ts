@@ -1,16 +1,19 @@
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive } from '../scripts/kafka/broker.ts';
 import { post } from './support/client.ts';
-import { killAllScripts, runScript, type ScriptProcess } from './support/processes.ts';
+import { killAllScripts, repoRoot, runScript, type ScriptProcess } from './support/processes.ts';
 import { waitUntil } from './support/wait.ts';
 
 let dir: string;
 let env: Record<string, string | undefined>;
 const pidsSeen = new Set<number>();
+const pipelines = new Set<ChildProcess>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kafka-throttle-e2e-start-'));
@@ -33,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killAllScripts();
+  for (const pipeline of pipelines) signalGroup(pipeline.pid, 'SIGKILL');
   // Whatever a failed run left behind, by the pids it printed (detached, so not in pnpm's group).
   for (const pid of pidsSeen) {
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
@@ -109,6 +113,41 @@ describe('pnpm start from a clean checkout', () => {
     );
   }, 400_000);
 
+  it('stops everything when Ctrl-C also ends the reader of its output (pnpm start | grep delivered)', async () => {
+    const run = startPipeline('pnpm --silent start 2>&1 | grep --line-buffered -E "pid|ready:"');
+    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
+    const pids = printedPids(run.lines);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    // A terminal's Ctrl-C: SIGINT to the whole pipeline; grep ends at once, so every line
+    // pnpm start writes while stopping meets a closed pipe.
+    signalGroup(run.child.pid, 'SIGINT');
+    await run.exited;
+    await expectGone(pids);
+  }, 300_000);
+
+  it('stops everything when its output closes (pnpm start | head)', async () => {
+    const log = join(dir, 'head.log');
+    const run = startPipeline(`pnpm --silent start 2>&1 | tee "${log}" | grep -m1 "ready:"`);
+    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
+    // No signal at all: grep has ended, and pnpm start's next line finds nobody reading.
+    await run.exited;
+    const printed = readFileSync(log, 'utf8').split('\n');
+    const pids = printedPids(printed);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    await expectGone(pids);
+  }, 300_000);
+
+  it('stops everything on a hang-up, when the terminal and its output are gone', async () => {
+    const run = startPipeline('pnpm --silent start 2>&1 | tee /dev/null');
+    await run.waitForLine(/^\[start\]\s+ready: POST JSON to/);
+    const pids = printedPids(run.lines);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    // What closing a terminal does: SIGHUP to every process of the job, the reader included.
+    signalGroup(run.child.pid, 'SIGHUP');
+    await run.exited;
+    await expectGone(pids);
+  }, 300_000);
+
   it('takes over a broker left behind by a start that was killed, and stops it at the end', async () => {
     const killed = await startAndWait('killed');
     const [brokerPid, ...servicePids] = printedPids(killed.lines);
@@ -167,4 +206,48 @@ async function expectGone(pids: readonly number[]): Promise<void> {
 async function expectProcessesGone(pids: readonly number[]): Promise<void> {
   for (const pid of pids) pidsSeen.add(pid);
   await waitUntil(`pids ${pids.join(', ')} gone`, () => pids.every((pid) => !isAlive(pid)), 60_000);
+}
+
+interface Pipeline {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<void>;
+  waitForLine(pattern: RegExp): Promise<void>;
+}
+
+/** A shell pipeline around `pnpm start`, in its own process group like a terminal's job. */
+function startPipeline(command: string): Pipeline {
+  const merged = Object.fromEntries(
+    Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined),
+  );
+  const child = spawn('sh', ['-c', command], {
+    cwd: repoRoot,
+    env: merged,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  pipelines.add(child);
+  const lines: string[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    lines.push(line);
+    for (const pid of printedPids([line])) pidsSeen.add(pid);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    lines,
+    exited,
+    async waitForLine(pattern) {
+      await waitUntil(`a line like ${pattern}`, () => lines.some((l) => pattern.test(l)), 180_000);
+    },
+  };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
 }
