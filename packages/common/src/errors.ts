@@ -17,8 +17,9 @@ export class ThrottleError<Code extends string = string> extends Error {
  * Every code an error thrown by `@kafka-throttle/common` can carry:
  * - `invalid_config`: a configuration value is invalid; the message names key, value and expectation.
  * - `topics_not_ready`: topics exist, but a partition still had no leader after the last check.
+ * - `stopped`: the work was given up because its owner is stopping.
  */
-export type CommonErrorCode = 'invalid_config' | 'topics_not_ready';
+export type CommonErrorCode = 'invalid_config' | 'topics_not_ready' | 'stopped';
 
 export class CommonError extends ThrottleError<CommonErrorCode> {
   constructor(code: CommonErrorCode, message: string, options?: { cause?: unknown }) {

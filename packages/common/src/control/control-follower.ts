@@ -4,6 +4,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { retryWithBackoff } from '../backoff.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { CommonError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import {
   CONTROL_KEYS,
@@ -153,12 +154,30 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
     await created.connect();
     await created.subscribe({ topic, fromBeginning: true });
     await created.run({ autoCommit: false, eachBatch });
+    // Stopped while connecting: stop() disconnected what there was then, not this late joiner.
+    if (stopping.signal.aborted) {
+      await created.disconnect().catch(() => undefined);
+      throw new CommonError('stopped', 'control follower stopped while connecting');
+    }
     running = true;
   }
 
+  /**
+   * Rejects once stop() is called. A kafkajs connect retries on its own for seconds and cannot
+   * be cut short; start() must not make a stop wait for it, or an unreachable Kafka would turn
+   * a graceful stop into an overrun one.
+   */
+  const stopped = new Promise<never>((_, reject) => {
+    stopping.signal.addEventListener('abort', () =>
+      reject(new CommonError('stopped', 'control follower stopped before it caught up')),
+    );
+  });
+  // Nobody may be awaiting start() when stop() is called.
+  stopped.catch(() => undefined);
+
   return {
     async start() {
-      await retryWithBackoff(
+      const following = retryWithBackoff(
         async () => {
           if (!running) {
             await consumer?.disconnect().catch(() => undefined);
@@ -175,6 +194,9 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
             logger.warn({ err: error, attempt, delayMs }, 'control topic not read yet; retrying'),
         },
       );
+      // What is left of an abandoned attempt ends on its own; its failure is not news.
+      following.catch(() => undefined);
+      await Promise.race([following, stopped]);
       ready = true;
       const { desired, hold, source } = state;
       logger.info(
