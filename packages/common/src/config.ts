@@ -38,7 +38,15 @@ export interface Config {
     workers: number | 'auto';
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
-  rate: { messages: number; period: number; burst: number; margin: number };
+  rate: {
+    messages: number;
+    period: number;
+    burst: number;
+    /** The guard for `period`: `rate.margin`, or its default for that period. */
+    margin: number;
+    /** `rate.margin` when set: a rate changed at run time keeps it (see rate-guard.ts). */
+    configuredMargin?: number;
+  };
   sink: {
     type: SinkType;
     url: string | undefined;
@@ -137,6 +145,7 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
   const topic = get('kafka.topic') as string;
   const messages = get('rate.messages') as number;
   const period = get('rate.period') as number;
+  const configuredMargin = (get('rate.margin') as number | null) ?? undefined;
   return {
     kafka: {
       brokers: get('kafka.brokers') as string[],
@@ -171,7 +180,8 @@ function toConfig(get: (key: ConfigKey) => unknown): Config {
       messages,
       period,
       burst: (get('rate.burst') as number | null) ?? messages,
-      margin: (get('rate.margin') as number | null) ?? defaultRateGuard(period),
+      margin: configuredMargin ?? defaultRateGuard(period),
+      ...(configuredMargin === undefined ? {} : { configuredMargin }),
     },
     sink: {
       type: get('sink.type') as SinkType,
