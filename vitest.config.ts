@@ -25,6 +25,7 @@ const timing = [
   'packages/drain/test/group.test.ts',
   'packages/drain/test/crash.test.ts',
   'packages/drain/test/saturated-retries.test.ts',
+  'packages/drain/test/take-over.test.ts',
   'e2e/original-scenario.test.ts',
   'e2e/scaling.test.ts',
   'e2e/control.test.ts',
