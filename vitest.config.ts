@@ -27,6 +27,7 @@ const timing = [
   'packages/drain/test/saturated-retries.test.ts',
   'packages/drain/test/take-over.test.ts',
   'e2e/original-scenario.test.ts',
+  'e2e/burst-one.test.ts',
   'e2e/scaling.test.ts',
   'e2e/control.test.ts',
   'e2e/live-page.test.ts',
