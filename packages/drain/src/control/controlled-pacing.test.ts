@@ -178,4 +178,17 @@ describe('controlled pacing', () => {
     expect(pacing.tryAcquire()).toEqual({ granted: true });
     expect(limiters[1]?.assigned).toEqual([[0, 1]]);
   });
+
+  it('paces a worker that starts while a change waits for its instant at the rate before it', () => {
+    const { pacing, limiters } = setUp();
+    const changedAt = 10_000_000;
+    pacing.apply(
+      state({ rate: RATE_5, version: 3, changedAt, previous: { rate: RATE_20, changedAt } }),
+    );
+    expect(limiters.map((l) => l.rate)).toEqual([RATE_20]);
+    expect(pacing.applied().pending).toEqual({
+      rate: RATE_5,
+      at: rateSwitchAt(RATE_20, RATE_5, changedAt),
+    });
+  });
 });

@@ -111,7 +111,18 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
       paused = desired.paused;
       version = desired.version;
       const target = pending?.rate ?? rate;
-      if (pending && sameRate(rate, desired.rate)) {
+      const before = first ? desired.previous?.rate : undefined;
+      const beforeUntil =
+        before && desired.previous
+          ? rateSwitchAt(before, desired.rate, desired.previous.changedAt)
+          : 0;
+      if (before && !sameRate(before, desired.rate) && beforeUntil > clock.now()) {
+        // Started while a change waits for its instant: the group paces at the rate before it
+        // (the record says which) until then, and so does this worker.
+        if (!sameRate(rate, before)) switchTo(before, undefined);
+        pending = { rate: desired.rate, at: beforeUntil };
+        changes.push('rate switch scheduled');
+      } else if (pending && sameRate(rate, desired.rate)) {
         // Changed back before the switch: the limiter in force stays, with its history.
         pending = undefined;
         changes.push('rate switch cancelled');

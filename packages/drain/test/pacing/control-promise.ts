@@ -16,8 +16,9 @@ export interface ControlViolation {
 
 /**
  * The promise while the group is steered, checked on start times:
- * - switch: every worker that was running when it read a rate change switches at the instant
- *   computed from the record (rate-switch.ts), never before it: the group agrees on it;
+ * - switch: every worker switches to a new rate at the instant computed from the record
+ *   (rate-switch.ts), never before it, also one that starts while the switch is ahead: the
+ *   group agrees on it;
  * - window: a window of one period, the period in force where it starts, holds at most the
  *   limit in force, except that one reaching a switch or starting within one (new) period
  *   after it may hold the larger of the old and new limits;
@@ -57,8 +58,8 @@ export function controlViolations(
     );
     return switchOf.get(k);
   };
+  const initial = regimes[0]!.rate;
   for (const entry of result.applied) {
-    if (entry.what.includes('first state')) continue;
     const who = `w${entry.worker} (process ${entry.process}) at ${entry.workerTime}`;
     const { pending, rate } = entry.applied;
     if (entry.what.includes('rate switch scheduled')) {
@@ -72,7 +73,8 @@ export function controlViolations(
     }
     if (entry.what.includes('rate switched')) {
       const at = switchTo(rate, entry.trueTime);
-      if (at === undefined || entry.workerTime < at) {
+      const configured = at === undefined && sameRate(rate, initial);
+      if (!configured && (at === undefined || entry.workerTime < at)) {
         violations.push({ rule: 'switch', detail: `${who} switched before the group's ${at}` });
       }
     }

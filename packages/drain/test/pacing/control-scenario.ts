@@ -77,6 +77,11 @@ export function randomControlScenario(seed: number): ControlScenario {
           version: desired.version + 1,
           changedAt: at,
           reason: kind,
+          ...(kind === 'rate'
+            ? { previous: { rate: desired.rate, changedAt: at } }
+            : desired.previous
+              ? { previous: desired.previous }
+              : {}),
         },
         source: 'topic',
       };

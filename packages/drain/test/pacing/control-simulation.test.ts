@@ -3,8 +3,8 @@ import { controlViolations } from './control-promise.ts';
 import { randomControlScenario } from './control-scenario.ts';
 import { simulateGroup } from './group-simulation.ts';
 
-const SEEDS = 300;
-const CHUNK = 50;
+const SEEDS = 1000;
+const CHUNK = 200;
 
 /** Runs seeds `from`..`to` and says what broke the promise, one line per seed (empty: none). */
 function failures(from: number, to: number): { failed: string[]; summary: string } {
