@@ -39,6 +39,11 @@ export {
   createControlWriter,
   type DesiredChange,
 } from './control/control-writer.ts';
+export {
+  DEAD_LETTER_REASONS,
+  type DeadLetterReason,
+  DLQ_HEADERS,
+} from './dead-letter-headers.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
@@ -57,5 +62,17 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export {
+  type DeadLetterInfo,
+  MissingTopicError,
+  parseReplayTime,
+  REPLAY_COUNT_HEADER,
+  REPLAY_TIME_EXPECTED,
+  type ReplayedRecord,
+  type ReplayFilters,
+  type ReplayRunOptions,
+  type ReplaySummary,
+  runReplay,
+} from './replay/index.ts';
 export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';

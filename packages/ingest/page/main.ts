@@ -26,6 +26,12 @@ interface Member {
   partitions: number[];
   share: number;
 }
+interface ReplayAnswer {
+  dryRun: boolean;
+  moved: number;
+  filtered: number;
+  malformed: number;
+}
 interface ErrorBody {
   error?: { code: string; message: string };
 }
@@ -53,7 +59,13 @@ class HttpError extends Error {
   }
 }
 
-async function call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<T> {
   const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
@@ -61,7 +73,7 @@ async function call<T>(token: string, method: string, path: string, body?: unkno
     headers,
     body: body === undefined ? null : JSON.stringify(body),
     cache: 'no-store',
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const parsed = (await response.json()) as T & ErrorBody;
   if (!response.ok) {
@@ -265,6 +277,51 @@ function run(token: string): void {
     if (field('rate-burst') !== '') body.burst = numberOr(field('rate-burst'));
     void act('PUT', '/rate', body);
   };
+  setUpReplay(token, signedOut);
+}
+
+/** A replay moves records: the page shows what a dry run counts first and asks to go on. */
+function setUpReplay(token: string, signedOut: (error: unknown) => boolean): void {
+  // A replay reads the whole dead-letter topic: give it longer than a status read.
+  const replay = (dryRun: boolean) =>
+    call<ReplayAnswer>(token, 'POST', '/replay', { dryRun }, 120_000);
+  const buttons = ['replay', 'replay-go', 'replay-cancel'].map((id) => el<HTMLButtonElement>(id));
+  const busy = (on: boolean) => {
+    for (const button of buttons) button.disabled = on;
+  };
+  const attempt = async (work: () => Promise<void>) => {
+    text('replay-error', '');
+    busy(true);
+    try {
+      await work();
+    } catch (error) {
+      el('replay-confirm').hidden = true;
+      text('replay-result', '');
+      if (!signedOut(error))
+        text('replay-error', error instanceof Error ? error.message : String(error));
+    } finally {
+      busy(false);
+    }
+  };
+  el('replay').onclick = () =>
+    void attempt(async () => {
+      text('replay-result', 'Counting…');
+      const dry = await replay(true);
+      text('replay-result', '');
+      text('replay-count', String(dry.moved));
+      el('replay-confirm').hidden = false;
+    });
+  el('replay-cancel').onclick = () => {
+    el('replay-confirm').hidden = true;
+  };
+  el('replay-go').onclick = () =>
+    void attempt(async () => {
+      el('replay-confirm').hidden = true;
+      text('replay-result', 'Moving…');
+      const done = await replay(false);
+      text('replay-result', `Moved ${done.moved} back into the request topic.`);
+      el('replay-result').dataset.moved = String(done.moved);
+    });
 }
 
 function showLogin(message: string): void {
