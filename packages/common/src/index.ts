@@ -40,6 +40,12 @@ export {
   type DesiredChange,
 } from './control/control-writer.ts';
 export {
+  type CountsReporter,
+  type CountsReporterOptions,
+  createCountsReporter,
+} from './control/counts-reporter.ts';
+export type { DeliveryCounts } from './control/delivery-counts.ts';
+export {
   DEAD_LETTER_REASONS,
   type DeadLetterReason,
   DLQ_HEADERS,

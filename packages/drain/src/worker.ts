@@ -1,4 +1,4 @@
-import type { Clock, Config, Logger } from '@kafka-throttle/common';
+import { type Clock, type Config, createCountsReporter, type Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { createKafkaSource } from './consumer/kafka-source.ts';
 import { registerControlMetrics } from './control/control-metrics.ts';
@@ -159,6 +159,15 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     dispatcher.pacingChanged();
   });
   registerControlMetrics(metrics.registry, () => control.pacing.applied());
+  // Retries leave no trace in Kafka's offsets: the live page learns of them from these counts.
+  const counts = createCountsReporter({
+    kafka,
+    topic,
+    read: () => metrics.deliveryCounts(),
+    clock,
+    logger,
+    intervalMs: tuning.countsReportMs,
+  });
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
     owns: (partition) => queues.owns(partition),
@@ -236,7 +245,13 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         flushCommits: (deadline) => committer.flush(deadline),
         stopCommitting: () => committer.stop(),
         leaveGroup: () => source.stop(),
-        closeRest: () => [deadLetter.disconnect(), sink.close(), server.close(), control.stop()],
+        closeRest: () => [
+          deadLetter.disconnect(),
+          sink.close(),
+          server.close(),
+          control.stop(),
+          counts.stop(),
+        ],
       },
       config.drain.shutdownTimeout,
       clock,
@@ -269,6 +284,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         logger.warn({ err: error }, 'dead-letter producer not connected yet; it retries on use');
       });
       control.start();
+      counts.start();
       void dispatcher.run(attempts.prepare);
     },
     stop() {

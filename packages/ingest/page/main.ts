@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 interface HistoryPoint {
   at: number;
   delivered: number;
+  retried: number;
   deadLettered: number;
   limit: number;
 }
@@ -104,11 +105,12 @@ function createChart(): uPlot {
       series: [
         {},
         { label: 'delivered/s', stroke: '#3d6fd9', width: 2 },
+        { label: 'retried/s', stroke: '#e08a00', width: 2 },
         { label: 'dead-lettered/s', stroke: '#b3261e', width: 2 },
         { label: 'limit/s', stroke: '#2e7d32', width: 1, dash: [6, 4], points: { show: false } },
       ],
     },
-    [[], [], [], []],
+    [[], [], [], [], []],
     target,
   );
 }
@@ -118,20 +120,25 @@ function showHistory(chart: uPlot, history: History): void {
   chart.setData([
     points.map((p) => p.at / 1000),
     points.map((p) => p.delivered),
+    points.map((p) => p.retried),
     points.map((p) => p.deadLettered),
     points.map((p) => p.limit),
   ]);
   const last = points[points.length - 1];
   text('delivered-now', last ? last.delivered.toFixed(1) : '0');
+  text('retried-now', last ? last.retried.toFixed(1) : '0');
   text('dead-now', last ? last.deadLettered.toFixed(1) : '0');
   let delivered = 0;
+  let retried = 0;
   let dead = 0;
   for (let i = 1; i < points.length; i++) {
     const seconds = ((points[i]?.at ?? 0) - (points[i - 1]?.at ?? 0)) / 1000;
     delivered += (points[i]?.delivered ?? 0) * seconds;
+    retried += (points[i]?.retried ?? 0) * seconds;
     dead += (points[i]?.deadLettered ?? 0) * seconds;
   }
   text('delivered-total', String(Math.round(delivered)));
+  text('retried-total', String(Math.round(retried)));
   text('dead-total', String(Math.round(dead)));
   el('chart').dataset.points = String(points.length);
 }
