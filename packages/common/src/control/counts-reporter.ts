@@ -87,14 +87,18 @@ export function createCountsReporter(options: CountsReporterOptions): CountsRepo
     async stop() {
       stopping.abort();
       if (!loop) return;
-      await loop;
-      const last = latest();
-      // Bounded: an unreachable Kafka must not hold up a worker's graceful stop.
-      const gaveUp = new AbortController();
-      const final = send([...(last ? [last] : []), { key, value: null }]).then(
+      const running = loop;
+      const final = (async () => {
+        await running;
+        const last = latest();
+        await send([...(last ? [last] : []), { key, value: null }]);
+      })().then(
         () => true,
         () => false,
       );
+      // Bounded, a write under way included: an unreachable Kafka must not hold up a worker's
+      // graceful stop.
+      const gaveUp = new AbortController();
       const done = await Promise.race([
         final,
         clock.sleep(FINAL_WRITE_MS, gaveUp.signal).then(() => false),
