@@ -72,7 +72,6 @@ export {
   type DeadLetterInfo,
   MissingTopicError,
   parseReplayTime,
-  REPLAY_COUNT_HEADER,
   REPLAY_TIME_EXPECTED,
   type ReplayedRecord,
   type ReplayFilters,

@@ -1,4 +1,4 @@
-export { type DeadLetterInfo, REPLAY_COUNT_HEADER } from './dead-letter-selection.ts';
+export type { DeadLetterInfo } from './dead-letter-selection.ts';
 export { parseReplayTime, REPLAY_TIME_EXPECTED, type ReplayFilters } from './replay-filters.ts';
 export {
   MissingTopicError,
