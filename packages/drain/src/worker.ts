@@ -1,4 +1,4 @@
-import { type Clock, type Config, createCountsReporter, type Logger } from '@kafka-throttle/common';
+import type { Clock, Config, Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { createKafkaSource } from './consumer/kafka-source.ts';
 import { registerControlMetrics } from './control/control-metrics.ts';
@@ -107,6 +107,8 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         clock,
       }),
     onChange: () => dispatcher.pacingChanged(),
+    counts: () => metrics.deliveryCounts(),
+    countsReportMs: tuning.countsReportMs,
   });
   const limiter = control.pacing;
   const hold = createHold();
@@ -119,10 +121,16 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     queues,
     limiter,
     clock,
+    // Without the lease nothing starts; what gives it back (a heartbeat, a join) re-paces and
+    // so wakes the dispatcher.
     gate: {
-      openAt: (now) => Math.max(hold.until(), breaker.openAt(now)),
+      openAt: (now) =>
+        source.holdsLease(now)
+          ? Math.max(hold.until(), breaker.openAt(now))
+          : Number.POSITIVE_INFINITY,
       begin: (partition) => breaker.begin(partition),
-      allows: (partition, now) => hold.until() <= now && breaker.allows(partition),
+      allows: (partition, now) =>
+        source.holdsLease(now) && hold.until() <= now && breaker.allows(partition),
       cancelled: (partition) => breaker.cancelled(partition),
     },
   });
@@ -159,15 +167,6 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     dispatcher.pacingChanged();
   });
   registerControlMetrics(metrics.registry, () => control.pacing.applied());
-  // Retries leave no trace in Kafka's offsets: the live page learns of them from these counts.
-  const counts = createCountsReporter({
-    kafka,
-    topic,
-    read: () => metrics.deliveryCounts(),
-    clock,
-    logger,
-    intervalMs: tuning.countsReportMs,
-  });
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
     owns: (partition) => queues.owns(partition),
@@ -245,13 +244,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         flushCommits: (deadline) => committer.flush(deadline),
         stopCommitting: () => committer.stop(),
         leaveGroup: () => source.stop(),
-        closeRest: () => [
-          deadLetter.disconnect(),
-          sink.close(),
-          server.close(),
-          control.stop(),
-          counts.stop(),
-        ],
+        closeRest: () => [deadLetter.disconnect(), sink.close(), server.close(), control.stop()],
       },
       config.drain.shutdownTimeout,
       clock,
@@ -284,7 +277,6 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         logger.warn({ err: error }, 'dead-letter producer not connected yet; it retries on use');
       });
       control.start();
-      counts.start();
       void dispatcher.run(attempts.prepare);
     },
     stop() {
