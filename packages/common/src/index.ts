@@ -60,5 +60,6 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { defaultRateGuard } from './rate-guard.ts';
 export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';
