@@ -71,54 +71,70 @@ interface Summary {
 }
 
 export function formatReport(report: Report): string {
-  const { lineup, results } = report;
-  const roundsOf = (server: Server): Round[] => results.get(server) ?? [];
-  const servers = [lineup.workers, lineup.single, lineup.bare, lineup.cluster].filter(
-    (s): s is Server => s !== undefined,
-  );
-  const summaries = new Map(servers.map((s) => [s, summarize(roundsOf(s))]));
-  const summaryOf = (server: Server): Summary => summaries.get(server) as Summary;
-  const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
-  const ratioLine = (label: string, x: Server, y: Server): string =>
-    `ratio ${label} (req/s): ${(summaryOf(x).rps / summaryOf(y).rps).toFixed(2)}, per round ${perRoundRatios(roundsOf(x), roundsOf(y))}`;
-
-  const a = summaryOf(lineup.workers);
-  const workersRatio = a.rps / summaryOf(lineup.single).rps;
-  const bareRatio = a.rps / summaryOf(lineup.bare).rps;
+  const servers = serversOf(report.lineup);
+  const measured = new Map(servers.map((s) => [s, measuredOf(report.results, s)]));
+  const of = (server: Server): Measured => measured.get(server) as Measured;
   const lines = [
     ...header(report.settings),
     '',
-    ...table(servers.map((s) => [s.name, summaryOf(s)])),
+    ...table(servers.map((s) => [s.name, of(s).summary])),
     '(p50: median of the rounds; p99: worst round; CPU: user + system per request, the service being all its',
-    ` processes together, primary and workers; the load generator used ${a.loadUs.toFixed(0)} µs per request of (a))`,
+    ` processes together, primary and workers; the load generator used ${of(report.lineup.workers).summary.loadUs.toFixed(0)} µs per request of (a))`,
     '',
-    `${ratioLine('a/a1, default workers against one worker', lineup.workers, lineup.single)}  (target >= 1.9: ${verdict(workersRatio >= 1.9)})`,
-    `${ratioLine('a/b, ingest against bare Koa', lineup.workers, lineup.bare)}  (goal >= 0.5: ${verdict(bareRatio >= 0.5)})`,
-    `CPU of (a): ${a.serviceUs.toFixed(0)} µs per request  (target <= 40: ${verdict(a.serviceUs <= 40)})`,
-    `p99 of (a): ${a.p99} ms  (target < 20 ms: ${verdict(a.p99 < 20)})`,
-    ...ingestServers(lineup).map((s) => {
-      const m = summaryOf(s);
-      return `non-2xx + errors of ${s.name}: ${m.non2xx + m.errors}  (goal 0: ${verdict(m.non2xx + m.errors === 0)})`;
-    }),
-  ];
-  if (lineup.cluster) {
-    lines.push(
-      ratioLine(
-        `c/a, ${report.settings.brokers} brokers against one`,
-        lineup.cluster,
-        lineup.workers,
-      ),
-    );
-  }
-  lines.push(...report.checks.map((check) => storageLine(check, verdict)));
-  lines.push(
+    ...goalLines(report, of),
+    ...report.checks.map(storageLine),
     `  (Kafka may hold up to ${report.settings.connections} more records per load run than counted: requests still in flight when a run ends are stored but their answers are not counted)`,
     '',
     ...histogramTable(report.batches, '(a)'),
-  );
-  if (report.profileDir)
+  ];
+  if (report.profileDir) {
     lines.push('', `CPU profiles of every server written to ${report.profileDir}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+interface Measured {
+  rounds: Round[];
+  summary: Summary;
+}
+
+function measuredOf(results: Map<Server, Round[]>, server: Server): Measured {
+  const rounds = results.get(server) ?? [];
+  return { rounds, summary: summarize(rounds) };
+}
+
+/** The ratios between rows and the issue's targets, each with whether this run met it. */
+function goalLines(report: Report, of: (server: Server) => Measured): string[] {
+  const { workers, single, bare, cluster } = report.lineup;
+  const a = of(workers).summary;
+  const ratio = (x: Server, y: Server): number => of(x).summary.rps / of(y).summary.rps;
+  const ratioLine = (label: string, x: Server, y: Server): string =>
+    `ratio ${label} (req/s): ${ratio(x, y).toFixed(2)}, per round ${perRoundRatios(of(x).rounds, of(y).rounds)}`;
+  const lines = [
+    `${ratioLine('a/a1, default workers against one worker', workers, single)}  (target >= 1.9: ${verdict(ratio(workers, single) >= 1.9)})`,
+    `${ratioLine('a/b, ingest against bare Koa', workers, bare)}  (goal >= 0.5: ${verdict(ratio(workers, bare) >= 0.5)})`,
+    `CPU of (a): ${a.serviceUs.toFixed(0)} µs per request  (target <= 40: ${verdict(a.serviceUs <= 40)})`,
+    `p99 of (a): ${a.p99} ms  (target < 20 ms: ${verdict(a.p99 < 20)})`,
+  ];
+  for (const server of ingestServers(report.lineup)) {
+    const failed = of(server).summary.non2xx + of(server).summary.errors;
+    lines.push(`non-2xx + errors of ${server.id}: ${failed}  (goal 0: ${verdict(failed === 0)})`);
+  }
+  if (cluster) {
+    lines.push(ratioLine(`c/a, ${report.settings.brokers} brokers against one`, cluster, workers));
+  }
+  return lines;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}
+
+/** The rows in the table's order. */
+export function serversOf(lineup: Lineup): Server[] {
+  return [lineup.workers, lineup.single, lineup.bare, lineup.cluster].filter(
+    (s): s is Server => s !== undefined,
+  );
 }
 
 function ingestServers(lineup: Lineup): Server[] {
@@ -152,7 +168,7 @@ function table(rows: [string, Summary][]): string[] {
   return lines;
 }
 
-function storageLine(check: StorageCheck, verdict: (ok: boolean) => string): string {
+function storageLine(check: StorageCheck): string {
   return (
     `records in ${check.kafka}: ${check.stored}; 202 answers of ${check.servers} (warm-up included): ${check.accepted}` +
     `  (every 202 stored: ${verdict(check.stored >= check.accepted)})`

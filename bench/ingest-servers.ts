@@ -12,7 +12,9 @@ import { nodeProcessCount } from './process-tree-cpu.ts';
  */
 
 export interface Server {
-  /** The row's label in the report. */
+  /** The row's letter in the report, as "(a)". */
+  id: string;
+  /** The row's label in the report, starting with its id. */
   name: string;
   url: string;
   child: ChildProcess;
@@ -33,6 +35,8 @@ export interface IngestOptions {
   linger: string;
   /** Where to write CPU profiles (`--cpu-prof`, one file per process), if at all. */
   profileDir?: string;
+  id: string;
+  /** What the row is, before its workers: "ingest, 3 brokers". */
   label: string;
 }
 
@@ -59,7 +63,8 @@ export async function startIngest(options: IngestOptions): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200);
   return {
-    name: `${options.label} ${workersText(options.workers, child.pid)}`,
+    id: options.id,
+    name: `${options.id} ${options.label}, ${workersText(options.workers, child.pid)}`,
     url,
     child,
     bootstrap: options.bootstrap,
@@ -72,7 +77,7 @@ export async function startBare(profileDir?: string): Promise<Server> {
   const child = spawnNode('bench/ingest-bare-koa.ts', { BARE_PORT: String(port) }, profileDir);
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(url, { method: 'POST', body: '{}' })).status === 202);
-  return { name: '(b) bare Koa, no Kafka', url, child, brokerPids: [] };
+  return { id: '(b)', name: '(b) bare Koa, no Kafka', url, child, brokerPids: [] };
 }
 
 /** Graceful stop (SIGTERM), as a user's Ctrl-C: ingest's primary stops its workers first. */

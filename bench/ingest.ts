@@ -7,7 +7,14 @@ import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, type RunningBroker, startBroker } from '../scripts/kafka/broker.ts';
 import { type RunningCluster, startCluster } from '../scripts/kafka/cluster.ts';
-import { formatReport, type Lineup, type Round, type StorageCheck, sum } from './ingest-report.ts';
+import {
+  formatReport,
+  type Lineup,
+  type Round,
+  type StorageCheck,
+  serversOf,
+  sum,
+} from './ingest-report.ts';
 import {
   killLeftovers,
   type Server,
@@ -133,13 +140,15 @@ async function startLineup(kafka: Brokers, topic: string): Promise<Lineup> {
     workers: await startIngest({
       ...single,
       workers: 'auto',
-      label: '(a) ingest,',
+      id: '(a)',
+      label: 'ingest',
       profileDir: profile('ingest-workers-auto'),
     }),
     single: await startIngest({
       ...single,
       workers: '1',
-      label: '(a1) ingest,',
+      id: '(a1)',
+      label: 'ingest',
       profileDir: profile('ingest-workers-1'),
     }),
     bare: await startBare(profile('bare')),
@@ -151,16 +160,12 @@ async function startLineup(kafka: Brokers, topic: string): Promise<Lineup> {
       brokerPids: kafka.cluster.nodes.map((n) => n.pid as number),
       replicas: Math.min(3, settings.brokers),
       workers: 'auto',
-      label: `(c) ingest, ${settings.brokers} brokers,`,
+      id: '(c)',
+      label: `ingest, ${settings.brokers} brokers`,
       profileDir: profile(`ingest-${settings.brokers}-brokers`),
     });
   }
   return lineup;
-}
-
-function serversOf(lineup: Lineup): Server[] {
-  const { workers, single, bare, cluster } = lineup;
-  return cluster ? [workers, single, bare, cluster] : [workers, single, bare];
 }
 
 function jsonBody(size: number): string {
@@ -251,7 +256,7 @@ async function storageChecks(
   for (const [bootstrap, writers] of byKafka) {
     checks.push({
       kafka: writers[0]?.brokerPids.length === 1 ? 'the broker' : 'the cluster',
-      servers: writers.map((s) => s.name.split(' ')[0]).join(' + '),
+      servers: writers.map((s) => s.id).join(' + '),
       stored: await recordsInTopic(bootstrap, topic),
       accepted: total(writers.map(accepted)),
     });
