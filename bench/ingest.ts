@@ -128,7 +128,7 @@ async function startLineup(kafka: Brokers, topic: string): Promise<Lineup> {
     partitions: settings.partitions,
     linger: settings.linger,
   };
-  const single = {
+  const oneBroker = {
     ...common,
     bootstrap: kafka.single.bootstrap,
     brokerPids: [kafka.single.pid],
@@ -138,14 +138,14 @@ async function startLineup(kafka: Brokers, topic: string): Promise<Lineup> {
     profileDir ? join(profileDir, name) : undefined;
   const lineup: Lineup = {
     workers: await startIngest({
-      ...single,
+      ...oneBroker,
       workers: 'auto',
       id: '(a)',
       label: 'ingest',
       profileDir: profile('ingest-workers-auto'),
     }),
     single: await startIngest({
-      ...single,
+      ...oneBroker,
       workers: '1',
       id: '(a1)',
       label: 'ingest',
