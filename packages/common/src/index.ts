@@ -39,12 +39,26 @@ export {
   createControlWriter,
   type DesiredChange,
 } from './control/control-writer.ts';
+export {
+  type CountsReporter,
+  type CountsReporterOptions,
+  createCountsReporter,
+} from './control/counts-reporter.ts';
+export type { DeliveryCounts } from './control/delivery-counts.ts';
+export {
+  DEAD_LETTER_REASONS,
+  type DeadLetterReason,
+  DLQ_HEADERS,
+} from './dead-letter-headers.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
+  answerClientErrors,
+  type ClientErrorAnswer,
   capConnections,
+  endWithJsonError,
   type HttpLimits,
   hardenedServerOptions,
   TIMEOUT_CHECK_INTERVAL_MS,
@@ -58,5 +72,16 @@ export {
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { defaultRateGuard } from './rate-guard.ts';
+export {
+  type DeadLetterInfo,
+  MissingTopicError,
+  parseReplayTime,
+  REPLAY_TIME_EXPECTED,
+  type ReplayedRecord,
+  type ReplayFilters,
+  type ReplayRunOptions,
+  type ReplaySummary,
+  runReplay,
+} from './replay/index.ts';
 export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';

@@ -120,26 +120,34 @@ describe('POST / accepted', () => {
     expect(server.producer.records[0]?.value?.toString()).toBe('{"a":1}');
   });
 
-  it('coalesces concurrent requests into one produce request and answers each with its own record', async () => {
+  it('coalesces concurrent requests into a few produce requests and answers each with its own record', async () => {
     server.producer.behaviour = 'manual';
     const count = 60;
+    let answered = 0;
     const answers = Array.from({ length: count }, (_, i) =>
-      post(JSON.stringify({ i }), { ...JSON_TYPE, 'idempotency-key': `req-${i}` }),
+      post(JSON.stringify({ i }), { ...JSON_TYPE, 'idempotency-key': `req-${i}` }).finally(() => {
+        answered += 1;
+      }),
     );
-    // The first produce request is held; everything else arrives and queues behind it.
+    // The first produce request is held until every request is in; the rest queue behind it.
     await waitFor(async () => {
       const inFlight = await server.metrics.inFlight.get();
       return server.producer.pending.length === 1 && inFlight.values[0]?.value === count;
     });
-    server.producer.ackNext();
-    await waitFor(() => server.producer.pending.length === 1);
-    server.producer.ackNext();
+    // A request counted in flight may still be reading its body on a busy machine, and then
+    // joins a later batch: ack whatever is produced until every request has its answer.
+    while (answered < count) {
+      if (server.producer.pending.length > 0) server.producer.ackNext();
+      await sleep(5);
+    }
     const bodies = (await Promise.all((await Promise.all(answers)).map((r) => r.json()))) as {
       id: string;
       partition: number;
       offset: string;
     }[];
-    expect(server.producer.batches).toHaveLength(2);
+    // One held batch, the queue behind it in one more, and stragglers at most in a third.
+    expect(server.producer.batches.length).toBeGreaterThanOrEqual(2);
+    expect(server.producer.batches.length).toBeLessThanOrEqual(3);
     expect(server.producer.records).toHaveLength(count);
     for (const body of bodies) {
       const placed = server.producer.placed.find((p) => p.message.headers?.id === body.id);
