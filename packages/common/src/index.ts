@@ -6,6 +6,11 @@ export {
 } from './backoff.ts';
 export { type Clock, systemClock } from './clock.ts';
 export {
+  type ClockOffset,
+  type ClockOffsetEstimator,
+  createClockOffsetEstimator,
+} from './clock-offset.ts';
+export {
   type Config,
   defaultConfigDir,
   type LoadConfigOptions,

@@ -59,6 +59,9 @@ export function configuredTopics(config: Pick<Config, 'kafka' | 'dlq'>): TopicSp
       configEntries: [
         { name: 'cleanup.policy', value: 'compact' },
         { name: 'segment.ms', value: String(60 * 60 * 1000) },
+        // The broker stamps every record with its own clock: drain workers measure their
+        // clock's offset from the cluster's on the acks of their counts.
+        { name: 'message.timestamp.type', value: 'LogAppendTime' },
       ],
     },
   ];

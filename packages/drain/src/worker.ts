@@ -1,7 +1,7 @@
 import type { Clock, Config, Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { createKafkaSource } from './consumer/kafka-source.ts';
-import { registerControlMetrics } from './control/control-metrics.ts';
+import { registerClockMetrics, registerControlMetrics } from './control/control-metrics.ts';
 import { holdOnRetryAfter } from './control/destination-hold.ts';
 import { createWorkerControl } from './control/worker-control.ts';
 import { assignmentListener } from './delivery/assignment.ts';
@@ -161,6 +161,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     dispatcher.pacingChanged();
   });
   registerControlMetrics(metrics.registry, () => control.pacing.applied());
+  registerClockMetrics(metrics.registry, () => control.clockWatch.offset());
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
     owns: (partition) => queues.owns(partition),

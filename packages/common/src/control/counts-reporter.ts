@@ -14,6 +14,11 @@ export interface CountsReporterOptions {
   clock: Clock;
   logger: Logger;
   intervalMs: number;
+  /**
+   * After each write: when it was sent and acknowledged (this clock) and when the broker
+   * appended it (its clock; undefined unless the topic stamps LogAppendTime).
+   */
+  onWritten?(sentAt: number, ackedAt: number, brokerAt: number | undefined): void;
 }
 
 /** Longest a stop waits to write the last counts. */
@@ -49,7 +54,12 @@ export function createCountsReporter(options: CountsReporterOptions): CountsRepo
       throw error;
     });
     await connected;
-    await producer.send({ topic, acks: -1, messages });
+    // Timed from here, not before connecting: the round trip is the estimate's error bar.
+    const sentAt = clock.now();
+    const [written] = await producer.send({ topic, acks: -1, messages });
+    // -1 when the topic keeps the producer's CreateTime.
+    const appendedAt = Number(written?.logAppendTime ?? -1);
+    options.onWritten?.(sentAt, clock.now(), appendedAt > 0 ? appendedAt : undefined);
   }
 
   /** The counts as a record, unless they are what was written last. */

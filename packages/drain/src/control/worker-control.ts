@@ -8,8 +8,11 @@ import {
   type DeliveryCounts,
   type Logger,
   type RateSetting,
+  rateGuard,
 } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
+import { clockSkewBudgetMs } from '../pacing/skew-budget.ts';
+import { type ClockWatch, createClockWatch } from './clock-watch.ts';
 import { type ControlledPacing, createControlledPacing, type Pacer } from './controlled-pacing.ts';
 
 export interface WorkerControlOptions {
@@ -28,6 +31,8 @@ export interface WorkerControlOptions {
 export interface WorkerControl {
   /** The limiter the dispatcher asks: the rate limiter under the group's control state. */
   readonly pacing: ControlledPacing;
+  /** This clock's offset from the Kafka cluster's, measured on the acks of the counts. */
+  readonly clockWatch: ClockWatch;
   /** Follows the control topic in the background; no permit is granted before it was read. */
   start(): void;
   /** The destination asked to wait: this worker holds at once, the group through the topic. */
@@ -75,6 +80,13 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
       );
     },
   });
+  const clockWatch = createClockWatch({
+    logger,
+    budgetMs() {
+      const { periodMs } = pacing.applied().rate;
+      return clockSkewBudgetMs(periodMs, rateGuard(periodMs, config.rate.configuredMargin));
+    },
+  });
   const counts = createCountsReporter({
     kafka,
     topic: config.kafka.topic,
@@ -82,12 +94,14 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
     clock,
     logger,
     intervalMs: options.countsReportMs,
+    onWritten: clockWatch.sample,
   });
   let unsubscribe: (() => void) | undefined;
   let started: Promise<void> | undefined;
 
   return {
     pacing,
+    clockWatch,
     start() {
       counts.start();
       started = follower.start().then(
