@@ -1,21 +1,12 @@
 import { backoffDelay } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka, type TestTopic } from './support/backlog.ts';
 import { type Destination, type Reply, startDestination } from './support/destination.ts';
 import { inProcessWorker, type LogRecord } from './support/in-process.ts';
-import { createTopicPair, recordCount } from './support/topics.ts';
+import { recordCount } from './support/topics.ts';
 import { waitFor } from './support/wait.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-outage-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-outage-test');
 
 const PARTITIONS = 6;
 const COUNT = 36;
@@ -41,18 +32,13 @@ function failedAttemptsBound(ms: number): number {
   return PARTITIONS + probes + 1;
 }
 
-async function setUp(name: string) {
-  const { topic, dlq } = await createTopicPair(admin, uniqueName(name), PARTITIONS);
-  await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS, prefix: name });
-  return { topic, dlq, group: uniqueName(`${name}-group`) };
-}
+const setUp = (name: string) =>
+  backlog(name, { count: COUNT, partitions: PARTITIONS, prefix: name });
 
-function workerFor(names: { topic: string; dlq: string; group: string }, url: string) {
+function workerFor(names: TestTopic, url: string) {
   // Defaults for everything about retries: 5 attempts, 200 ms backoff base, 30 s max.
   return inProcessWorker({
-    KAFKA_TOPIC: names.topic,
-    DLQ_TOPIC: names.dlq,
-    DRAIN_GROUP: names.group,
+    ...names.env,
     RATE_MESSAGES: '12',
     RATE_PERIOD: '1s',
     SINK: 'http',

@@ -1,35 +1,26 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
 import { inProcessWorker } from './support/in-process.ts';
-import { createTopicPair, recordCount } from './support/topics.ts';
+import { recordCount } from './support/topics.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-poison-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-poison-test');
 
 describe('a poison message', () => {
   it('is dead-lettered after sink.maxAttempts while its neighbours flow; the breaker stays closed', async () => {
-    const { topic, dlq } = await createTopicPair(admin, uniqueName('poison'), 6);
-    await produceBacklog(kafka, topic, { count: 36, partitions: 6, prefix: 'p' });
+    const { env: names, dlq } = await backlog('poison', {
+      count: 36,
+      partitions: 6,
+      prefix: 'p',
+    });
     const destination = await startDestination(
       (arrival): Reply => (arrival.id === 'p-7' ? { status: 500, body: 'boom' } : { status: 200 }),
     );
     const { worker, logs } = inProcessWorker({
-      KAFKA_TOPIC: topic,
-      DLQ_TOPIC: dlq,
-      DRAIN_GROUP: uniqueName('poison-group'),
+      ...names,
+      ...destination.sinkEnv,
       RATE_MESSAGES: '20',
       RATE_PERIOD: '1s',
-      SINK: 'http',
-      SINK_URL: destination.url,
     });
     await worker.start();
     let metrics = '';

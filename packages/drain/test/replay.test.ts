@@ -1,6 +1,6 @@
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
 import { inProcessWorker } from './support/in-process.ts';
@@ -8,14 +8,7 @@ import { runReplayCommand } from './support/replay-process.ts';
 import { createTopicPair, recordCount } from './support/topics.ts';
 import { waitFor } from './support/wait.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-replay-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('drain-replay-test');
 
 async function readAll(topic: string, count: number): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('replay-reader') });

@@ -1,19 +1,12 @@
 import { ensureTopics } from '@kafka-throttle/common';
-import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
 import { inProcessWorker } from './support/in-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-failures-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('drain-failures-test');
 
 /** What the destination answers to each record, attempt by attempt (then 200). */
 const script: Record<string, Reply[]> = {

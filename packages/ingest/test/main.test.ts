@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/kafka/broker.ts';
 import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { isReady, postRecord, waitFor } from './support/service-harness.ts';
+import { postRecord, untilReady, waitFor } from './support/service-harness.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const children: ChildProcess[] = [];
@@ -114,7 +114,7 @@ describe('pnpm ingest (main.ts)', () => {
       INGEST_PORT: '0',
     });
     const url = await listeningUrl(started);
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    await untilReady(url);
     expect((await postRecord(url, 'from-main', '{"main":true}')).status).toBe(202);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('process_cpu_user_seconds_total');

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { testBrokers, testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import {
   type IngestProcess,
   listeningUrl,
@@ -10,11 +9,11 @@ import {
   postOnNewConnection,
   spawnIngest,
 } from './support/ingest-process.ts';
-import { isReady, waitFor } from './support/service-harness.ts';
+import { untilReady, waitFor } from './support/service-harness.ts';
 import { readTopic } from './support/topic-records.ts';
 
 const children: ChildProcess[] = [];
-const kafka = new Kafka({ brokers: testBrokers(), logLevel: logLevel.NOTHING });
+const kafka = testKafka();
 
 function start(env: Record<string, string>): IngestProcess {
   const started = spawnIngest(env);
@@ -102,7 +101,7 @@ describe('ingest.workers', () => {
     const started = twoWorkers(topic);
     const url = await listeningUrl(started);
     await waitFor(() => workerPids(started).length === 2, 60_000, 'two workers listening');
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    await untilReady(url);
 
     const results: PostResult[] = [];
     for (let i = 0; i < 20; i++) results.push(await postOnNewConnection(url, `spread-${i}`));
@@ -129,7 +128,7 @@ describe('ingest.workers', () => {
     const started = twoWorkers(topic);
     const url = await listeningUrl(started);
     await waitFor(() => workerPids(started).length === 2, 60_000, 'two workers listening');
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    await untilReady(url);
 
     const load = steadyLoad(url, 2, 'kill');
     await waitFor(() => load.results.length >= 20, 30_000, '20 answers before the kill');
@@ -175,7 +174,7 @@ describe('ingest.workers', () => {
     const topic = uniqueName('workers-stop');
     const started = twoWorkers(topic, { LOG_LEVEL: 'info' });
     const url = await listeningUrl(started);
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    await untilReady(url);
 
     const load = steadyLoad(url, 4, 'stop');
     await waitFor(() => load.results.length >= 40, 30_000, '40 answers before the stop');

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testBrokers } from '../../../../test-support/kafka.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
@@ -124,6 +125,7 @@ function parse(text: string): LogLine | undefined {
 /** Env for a worker against the test broker; `extra` wins. */
 export function workerEnv(extra: Record<string, string>): Record<string, string> {
   return {
+    KAFKA_BROKERS: testBrokers().join(','),
     LOG_LEVEL: 'info',
     DRAIN_PORT: '0',
     DRAIN_HOST: '127.0.0.1',
