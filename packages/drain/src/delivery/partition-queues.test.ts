@@ -24,6 +24,16 @@ function take(queues: ReturnType<typeof setup>['queues'], now = 0) {
   return { partition: pick.partition, offset: pick.record.offset, attempt };
 }
 
+/** Partition 0 owned, its head (offset 0) failed once and held until 50. */
+function heldHead() {
+  const { queues } = setup();
+  queues.assign([0]);
+  queues.push(0, queuedRecords(0, 1));
+  take(queues);
+  queues.hold(0, 50);
+  return queues;
+}
+
 describe('createPartitionQueues', () => {
   it('takes partitions in turn, one attempt at a time per partition, in offset order', () => {
     const { queues } = setup({ highWater: 100 });
@@ -125,22 +135,14 @@ describe('createPartitionQueues', () => {
   });
 
   it('keeps the attempt count of a held head across a rebalance that keeps its partition', () => {
-    const { queues } = setup();
-    queues.assign([0]);
-    queues.push(0, queuedRecords(0, 1));
-    take(queues);
-    queues.hold(0, 50);
+    const queues = heldHead();
     queues.assign([0]);
     expect(queues.next(0)).toEqual({ kind: 'wait', until: 50 });
     expect(take(queues, 60)).toEqual({ partition: 0, offset: 0, attempt: 2 });
   });
 
   it('forgets at once a partition that moved away when no attempt of it is under way', () => {
-    const { queues } = setup();
-    queues.assign([0]);
-    queues.push(0, queuedRecords(0, 1));
-    take(queues);
-    queues.hold(0, 50);
+    const queues = heldHead();
     queues.assign([]);
     expect(queues.depth().size).toBe(0);
     expect(queues.next(100)).toEqual({ kind: 'wait', until: Number.POSITIVE_INFINITY });
