@@ -57,5 +57,11 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
-export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
+export {
+  crashProcess,
+  runServiceProcess,
+  type ServiceProcessOptions,
+  STOP_SIGNALS,
+  startSupervised,
+} from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';
