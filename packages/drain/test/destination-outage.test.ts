@@ -2,7 +2,7 @@ import { backoffDelay } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
 import { drainTestKafka, type TestTopic } from './support/backlog.ts';
 import { type Destination, type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker, type LogRecord } from './support/in-process.ts';
+import { inProcessWorker, type LogRecord, whileDraining } from './support/in-process.ts';
 import { recordCount } from './support/topics.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -65,9 +65,7 @@ describe('a destination that is down, then back', () => {
       return arrival.at < downUntil ? { status: 503, body: 'restarting' } : { status: 200 };
     });
     const { worker, logs } = workerFor(names, destination.url);
-    await worker.start();
-    let metrics = '';
-    try {
+    const metrics = await whileDraining(worker, destination, async () => {
       await waitFor(() => logged(logs, OPENED).length > 0, 30_000, 'breaker open');
       const whileDown = await readyz(worker.port);
       // Ready all the same: the worker is fine, the destination is not.
@@ -75,11 +73,8 @@ describe('a destination that is down, then back', () => {
       expect(whileDown.body.breaker).toMatchObject({ state: 'open' });
       expect(String((whileDown.body.breaker as { reason: string }).reason)).toContain('HTTP 503');
       await destination.until(() => deliveredIds(destination).size === COUNT, 60_000);
-      metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+      return await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    });
     const failed = destination.arrivals.filter((a) => a.status === 503);
     console.log(
       `503 outage of ${OUTAGE_MS} ms: ${failed.length} failed attempts (bound ${failedAttemptsBound(OUTAGE_MS)}), ${destination.arrivals.length} arrivals, breaker open for ${logged(logs, CLOSED)[0]?.openForMs} ms with ${logged(logs, CLOSED)[0]?.probes} probes`,
@@ -131,8 +126,7 @@ describe('a destination that is down, then back', () => {
       (): Reply => (fixed ? { status: 200 } : { status: 401, body: '{"error":"bad token"}' }),
     );
     const { worker, logs } = workerFor(names, destination.url);
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await waitFor(() => logged(logs, OPENED).length > 0, 30_000, 'breaker open');
       expect(String(logged(logs, OPENED)[0]?.reason)).toContain('HTTP 401');
       const whileBroken = await readyz(worker.port);
@@ -143,10 +137,7 @@ describe('a destination that is down, then back', () => {
       expect(await recordCount(admin, names.dlq)).toBe(0);
       fixed = true;
       await destination.until(() => deliveredIds(destination).size === COUNT, 60_000);
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     expect(await recordCount(admin, names.dlq)).toBe(0);
     console.log(
       `401 for everything: ${destination.arrivals.filter((a) => a.status === 401).length} attempts answered 401, none dead-lettered`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drainTestKafka } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
 import { recordCount } from './support/topics.ts';
 
 const { admin, backlog } = drainTestKafka('drain-poison-test');
@@ -22,19 +22,14 @@ describe('a poison message', () => {
       RATE_MESSAGES: '20',
       RATE_PERIOD: '1s',
     });
-    await worker.start();
-    let metrics = '';
-    try {
+    const metrics = await whileDraining(worker, destination, async () => {
       await destination.until((a) => a.filter((x) => x.status === 200).length === 35, 60_000);
       const deadAt = Date.now() + 30_000;
       while ((await recordCount(admin, dlq)) < 1 && Date.now() < deadAt) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+      return await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    });
     const poisonAttempts = destination.arrivals.filter((a) => a.id === 'p-7');
     expect(poisonAttempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
     expect(await recordCount(admin, dlq)).toBe(1);

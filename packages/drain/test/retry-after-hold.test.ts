@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drainTestKafka } from './support/backlog.ts';
 import { preciseNow, type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
 import { recordCount } from './support/topics.ts';
 
 const { admin, backlog } = drainTestKafka('drain-retry-after-test');
@@ -27,16 +27,12 @@ describe('429 with Retry-After', () => {
       RATE_MESSAGES: '20',
       RATE_PERIOD: '1s',
     });
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await destination.until(
         (a) => new Set(a.filter((x) => x.status === 200).map((x) => x.id)).size === 60,
         60_000,
       );
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     const at = throttledAt ?? 0;
     const held = logs.filter((l) => l.msg.startsWith('worker held'));
     expect(held).toHaveLength(1);
