@@ -6,9 +6,9 @@ import { preciseNow, startDestination } from './support/destination.ts';
 import {
   attemptStarts,
   type LogLine,
+  pacedWorkerEnv,
   spawnWorker,
   type WorkerProcess,
-  workerEnv,
 } from './support/worker-process.ts';
 
 const { admin, backlog } = drainTestKafka('drain-crash-test');
@@ -35,13 +35,7 @@ describe('a worker killed with SIGKILL mid-stream, beside a live peer', () => {
     });
     const partitionOf = new Map(produced.map((p) => [p.id, p.partition]));
     const destination = await startDestination();
-    const env = workerEnv({
-      ...names,
-      ...destination.sinkEnv,
-      RATE_MESSAGES: String(N),
-      RATE_PERIOD: `${PERIOD}ms`,
-      LOG_LEVEL: 'debug',
-    });
+    const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const first = spawnWorker('first', env);
     let second: ReturnType<typeof spawnWorker> | undefined;
     let killedAt = 0;

@@ -11,9 +11,9 @@ import { preciseNow, startDestination } from './support/destination.ts';
 import { achievedInSpan } from './support/rate.ts';
 import {
   attemptStarts,
+  pacedWorkerEnv,
   spawnWorker,
   type WorkerProcess,
-  workerEnv,
 } from './support/worker-process.ts';
 
 const { backlog } = drainTestKafka('drain-group-test');
@@ -26,13 +26,7 @@ describe('three worker processes joining and leaving while draining', () => {
   it('keep the group at 20 per second: never more in a period, at least 95% of it between rebalances', async () => {
     const names = (await backlog('group', { count: 1500, partitions: 6 })).env;
     const destination = await startDestination();
-    const env = workerEnv({
-      ...names,
-      ...destination.sinkEnv,
-      RATE_MESSAGES: String(N),
-      RATE_PERIOD: `${PERIOD}ms`,
-      LOG_LEVEL: 'debug',
-    });
+    const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const workers: WorkerProcess[] = [];
     /** When each join or leave began (test clock = destination clock), and who is in after it. */
     const events: { at: number; members: string[] }[] = [];

@@ -3,7 +3,7 @@ import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
 import { drainTestKafka } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
 import { achievedRate } from './support/rate.ts';
-import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';
+import { attemptStarts, pacedWorkerEnv, spawnWorker } from './support/worker-process.ts';
 
 const { admin, backlog } = drainTestKafka('drain-rate-test');
 
@@ -18,16 +18,7 @@ describe('one worker with a backlog', () => {
     const destination = await startDestination();
     // `pnpm drain` in its own process, as it runs in production: its event loop is not the
     // destination's.
-    const worker = spawnWorker(
-      'worker',
-      workerEnv({
-        ...names,
-        ...destination.sinkEnv,
-        RATE_MESSAGES: '20',
-        RATE_PERIOD: '1s',
-        LOG_LEVEL: 'debug',
-      }),
-    );
+    const worker = spawnWorker('worker', pacedWorkerEnv(names, destination.sinkEnv, 20, 1000));
     try {
       await destination.until((a) => new Set(a.map((x) => x.id)).size >= produced.length, 60_000);
       worker.terminate();

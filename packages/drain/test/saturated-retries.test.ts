@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
 import { drainTestKafka } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
-import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';
+import { attemptStarts, pacedWorkerEnv, spawnWorker } from './support/worker-process.ts';
 
 const { backlog } = drainTestKafka('drain-saturated-retries-test');
 
@@ -20,16 +20,7 @@ describe('retries while the rate is saturated', () => {
     // About half the attempts fail, at random per attempt: message failures, which the worker
     // retries (each retry takes a permit), not a destination outage.
     const destination = await startDestination(() => ({ status: Math.random() < 0.5 ? 503 : 200 }));
-    const worker = spawnWorker(
-      'saturated',
-      workerEnv({
-        ...names,
-        ...destination.sinkEnv,
-        RATE_MESSAGES: String(N),
-        RATE_PERIOD: `${PERIOD}ms`,
-        LOG_LEVEL: 'debug',
-      }),
-    );
+    const worker = spawnWorker('saturated', pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD));
     try {
       const settled = (a: typeof destination.arrivals) => {
         const done = new Set(a.filter((x) => x.status === 200).map((x) => x.id));
