@@ -4,11 +4,16 @@ export type Answer =
   | { kind: 'no-answer'; error: string };
 
 /** POSTs a JSON body to ingest like any client would. */
-export async function post(url: string, body: unknown, timeoutMs = 20_000): Promise<Answer> {
+export async function post(
+  url: string,
+  body: unknown,
+  timeoutMs = 20_000,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -57,6 +57,7 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { defaultRateGuard } from './rate-guard.ts';
 export {
   crashProcess,
   runServiceProcess,

@@ -119,10 +119,16 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     queues,
     limiter,
     clock,
+    // Without the lease nothing starts; what gives it back (a heartbeat, a join) re-paces and
+    // so wakes the dispatcher.
     gate: {
-      openAt: (now) => Math.max(hold.until(), breaker.openAt(now)),
+      openAt: (now) =>
+        source.holdsLease(now)
+          ? Math.max(hold.until(), breaker.openAt(now))
+          : Number.POSITIVE_INFINITY,
       begin: (partition) => breaker.begin(partition),
-      allows: (partition, now) => hold.until() <= now && breaker.allows(partition),
+      allows: (partition, now) =>
+        source.holdsLease(now) && hold.until() <= now && breaker.allows(partition),
       cancelled: (partition) => breaker.cancelled(partition),
     },
   });

@@ -39,6 +39,11 @@ export interface KafkaSource {
   start(listener: SourceListener): void;
   /** Undefined when in the group (with or without partitions); otherwise why not. */
   notReadyReason(): string | undefined;
+  /**
+   * Whether the partitions may be spent at `now` (clock time): a member whose membership the
+   * coordinator confirmed within half the session timeout. False also starts holding back.
+   */
+  holdsLease(now: number): boolean;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
   commit(offsets: { partition: number; offset: string }[]): Promise<void>;
@@ -170,17 +175,31 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
 
   /**
    * The coordinator drops a member it has not heard from for sessionTimeout and gives its
-   * partitions away. Stop spending them well before that can have happened.
+   * partitions away. Stop spending them well before that can have happened: half the session
+   * after the last confirmation.
    */
+  const lease = tuning.sessionTimeout / 2;
+
+  /**
+   * Whether this worker may spend its partitions at `now`. Asked before every send, not only by
+   * the periodic watch: a process that was stopped (SIGSTOP, a suspended VM, a long pause) runs
+   * its overdue timers in any order when it resumes, and a send must not win that race against
+   * the watch. A lapse found here is acted on at once.
+   */
+  function holdsLease(now: number): boolean {
+    if (state.kind !== 'member') return false;
+    if (now - state.confirmedAt <= lease) return true;
+    const sinceMs = now - state.confirmedAt;
+    state = { ...state, kind: 'lapsed' };
+    logger.warn({ sinceMs }, 'no heartbeat got through; holding back');
+    holdBack('no heartbeat confirmed within half the session timeout');
+    return false;
+  }
+
   async function watchLease(): Promise<void> {
-    const lease = tuning.sessionTimeout / 2;
     while (!stopping()) {
       await clock.sleep(tuning.heartbeatInterval, stopSignal.signal);
-      if (state.kind !== 'member' || clock.now() - state.confirmedAt <= lease) continue;
-      const sinceMs = clock.now() - state.confirmedAt;
-      state = { ...state, kind: 'lapsed' };
-      logger.warn({ sinceMs }, 'no heartbeat got through; holding back');
-      holdBack('no heartbeat confirmed within half the session timeout');
+      holdsLease(clock.now());
     }
   }
 
@@ -258,6 +277,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       void watchLease();
     },
     notReadyReason: () => notReadyReason(state),
+    holdsLease,
     pause(partitions) {
       if (partitions.length > 0) withConsumer((c) => c.pause([{ topic, partitions }]));
     },

@@ -56,8 +56,8 @@ const NOTHING_OWNED: Permit = Object.freeze({ granted: false, nextAt: Number.POS
  * - a partition newly assigned pays only one grid period after `assign`, since its previous
  *   owner stopped before this call but may have started something just before;
  * - a rotating lane handed to another worker at an epoch boundary must be used in its last slot
- *   by open + `handoverToleranceMs` = λ + gap (or that slot is lost); the rotating grid pauses
- *   for that gap between epochs, so the taker's first slot still opens period + δ later.
+ *   by open + `handoverToleranceMs` (or that slot is lost); the rotating grid skips a slot
+ *   between epochs, so the taker's first slot still opens period + δ later.
  * Uses of one slot stay inside that slot's grid period, so uses two or more slots apart are at
  * least a grid period apart; the rules above cover neighbouring slots.
  */

@@ -24,8 +24,10 @@ export interface SlotGrid {
  * uses of it are at least period + δ apart, so a window of one period never holds more than N
  * starts. Lanes fixed to a partition use the `fixed` grid. Lanes that rotate between partitions
  * use the `rotating` grid: epochs of `epochPeriods` slots, each epoch followed by a hand-over
- * gap of `handoverGapMs`, so the worker handing a lane over may use its last slot up to
- * λ + gap late and the one taking it over still starts on time.
+ * gap of `handoverGapMs`, so the worker handing a lane over may use its last slot late and the
+ * one taking it over still starts on time. The gap is one whole grid period (a skipped slot),
+ * not less: a shorter gap would shift the rotating lanes against the fixed ones at every epoch
+ * until their slots met, and with burst 1 two workers would then start back to back.
  */
 export interface Schedule {
   readonly messages: number;
@@ -57,9 +59,12 @@ const MIN_MARGIN_MS = 5;
 const MARGIN_SHARE = 0.005;
 const MAX_MARGIN_SHARE = 0.02;
 const MAX_MARGIN_MS = 1000;
-/** What a hand-over, or a start after its slot opened, may be late (event loop, GC, busy sink). */
+/** What a start after its slot opened may be late (event loop, GC, busy sink). */
 const TOLERANCE_MS = 100;
-/** Epochs are long enough that their gap costs at most this share of the rotating lanes' rate. */
+/**
+ * Epochs are long enough that their gap costs at most this share of the rotating lanes' rate:
+ * 400 grid periods for a gap of one.
+ */
 const GAP_COST = 0.0025;
 
 export function createSchedule(options: ScheduleOptions): Schedule {
@@ -90,7 +95,7 @@ export function createSchedule(options: ScheduleOptions): Schedule {
   const groupSpacingMs = (burst * slotPeriodMs) / messages;
   const toleranceMs = Math.max(recoveryMs, Math.min(slotPeriodMs / 2, TOLERANCE_MS));
   const useWindowMs = Math.min(slotPeriodMs, Math.max(groupSpacingMs, toleranceMs));
-  const handoverGapMs = toleranceMs;
+  const handoverGapMs = slotPeriodMs;
   const epochPeriods = Math.max(1, Math.ceil(handoverGapMs / (GAP_COST * slotPeriodMs) - 1e-9));
   const handoverToleranceMs = Math.min(useWindowMs, recoveryMs + handoverGapMs);
   const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;

@@ -35,9 +35,15 @@ export function randomScenario(seed: number, kind: ScenarioKind): RandomScenario
   const schedule = createSchedule({ messages, periodMs, burst });
   const { marginMs: epsilon, gapMarginMs: delta, slotPeriodMs } = schedule;
 
-  // Long enough for several rotation epochs, so hand-overs between workers happen.
-  const periods = Math.max(60, 3 * schedule.epochPeriods);
-  const start = 1_700_000_000_000 + Math.floor(rng.next() * 1e9) + rng.next();
+  // Rotation epochs are hundreds of periods long: rather than simulate several, the run is
+  // placed so that one epoch boundary (where rotating lanes change hands between workers, on
+  // absolute time) falls inside it, a third to two thirds of the way through.
+  const periods = 90;
+  const { epochPeriods, handoverGapMs } = schedule;
+  const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;
+  const anyTime = 1_700_000_000_000 + Math.floor(rng.next() * 1e9) + rng.next();
+  const boundary = Math.ceil(anyTime / epochMs) * epochMs;
+  const start = boundary - rng.between(1 / 3, 2 / 3) * periods * slotPeriodMs;
   const untilMs = start + periods * slotPeriodMs;
 
   const workers: SimulatedWorker[] = [];

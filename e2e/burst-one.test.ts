@@ -1,0 +1,74 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { testBrokers, uniqueName } from '../test-support/kafka.ts';
+import { maxInWindow, timesText } from '../test-support/window-check.ts';
+import { acceptedIds } from './support/client.ts';
+import { waitForDeliveries } from './support/deliveries.ts';
+import { startDestination } from './support/destination.ts';
+import { postBacklog } from './support/load.ts';
+import { killAllScripts } from './support/processes.ts';
+import { type Service, startService } from './support/services.ts';
+
+afterAll(killAllScripts);
+
+const N = 10;
+const PERIOD = 1000;
+const COUNT = 60;
+
+/** Start times (epoch ms) of the attempts a drain logged at debug level. */
+function starts(drains: readonly Service[]): number[] {
+  return drains
+    .flatMap((d) => d.entries.filter((e) => e.msg === 'attempt').map((e) => Number(e.startedAt)))
+    .sort((a, b) => a - b);
+}
+
+describe('RATE_BURST=1 end to end', () => {
+  it('two workers space the starts evenly, period / N apart, and no window holds more than N', async () => {
+    const destination = await startDestination();
+    const env = {
+      KAFKA_BROKERS: testBrokers().join(','),
+      KAFKA_TOPIC: uniqueName('e2e-burst-one'),
+      KAFKA_PARTITIONS: '4',
+      DRAIN_GROUP: uniqueName('e2e-burst-one-group'),
+      RATE_MESSAGES: String(N),
+      RATE_PERIOD: `${PERIOD}ms`,
+      RATE_BURST: '1',
+      SINK: 'http',
+      SINK_URL: destination.url,
+    };
+    const ingest = await startService('ingest', env);
+    const accepted = acceptedIds(await postBacklog(`http://127.0.0.1:${ingest.port}/`, COUNT));
+    expect(accepted).toHaveLength(COUNT);
+    // The backlog waits first, so the workers start on a full queue: a burst would show at once.
+    const drains = [
+      await startService('drain', { ...env, LOG_LEVEL: 'debug' }, 'drain-a'),
+      await startService('drain', { ...env, LOG_LEVEL: 'debug' }, 'drain-b'),
+    ];
+    await waitForDeliveries(
+      `all ${COUNT} delivered`,
+      destination,
+      () => accepted.every((id) => destination.ids().has(id)),
+      [ingest, ...drains],
+      120_000,
+    );
+    const started = starts(drains);
+    const arrivals = destination.arrivals.map((a) => a.at).sort((a, b) => a - b);
+    const spacing = PERIOD / N;
+    const gaps = started.slice(1).map((t, i) => t - (started[i] as number));
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] as number;
+    console.log(
+      `burst 1: ${started.length} starts by ${drains.length} workers, median gap ${median.toFixed(1)} ms (spacing ${spacing} ms), busiest period ${maxInWindow(arrivals, PERIOD)} arrivals`,
+    );
+    expect(started.length).toBeGreaterThanOrEqual(COUNT);
+    // Even: never two starts within half a spacing (a burst of N would put N there), and the
+    // typical gap is the spacing itself, not a burst followed by a long wait.
+    expect(maxInWindow(started, spacing / 2), timesText(started, 'starts')).toBe(1);
+    expect(median).toBeGreaterThanOrEqual(spacing);
+    expect(median).toBeLessThan(1.5 * spacing);
+    // The promise at the destination, with the defaults.
+    expect(maxInWindow(arrivals, PERIOD), timesText(arrivals)).toBeLessThanOrEqual(N);
+
+    for (const drain of drains) expect((await drain.stop()).code).toBe(0);
+    expect((await ingest.stop()).code).toBe(0);
+    await destination.close();
+  }, 240_000);
+});
