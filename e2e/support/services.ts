@@ -30,9 +30,12 @@ export async function startService(
   name: string = kind,
 ): Promise<Service> {
   const script = runScript(name, kind, [], { ...BASE_ENV, ...env });
+  // With ingest.workers > 1 each worker says it listens too; the service is the primary, and a
+  // stop signal sent to one worker only makes the primary replace it.
   const listening = await script.waitForEntry(
     'its "listening" log line',
     (entry) =>
+      entry.worker === undefined &&
       typeof entry.port === 'number' &&
       typeof entry.msg === 'string' &&
       entry.msg.includes('listening'),

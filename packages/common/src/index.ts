@@ -44,7 +44,10 @@ export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } fro
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
+  answerClientErrors,
+  type ClientErrorAnswer,
   capConnections,
+  endWithJsonError,
   type HttpLimits,
   hardenedServerOptions,
   TIMEOUT_CHECK_INTERVAL_MS,

@@ -16,7 +16,7 @@ import { createPartitionQueues } from './delivery/partition-queues.ts';
 import { createRetryPolicy } from './delivery/retry-policy.ts';
 import { type Breaker, createBreaker } from './destination/breaker.ts';
 import { createHold, type Hold } from './destination/hold.ts';
-import { createHealthServer } from './http/health-server.ts';
+import { createHealthServer, HEALTH_SERVER_LIMITS } from './http/health-server.ts';
 import { createDrainMetrics } from './http/metrics.ts';
 import { monotonicClock } from './monotonic-clock.ts';
 import { createRateLimiter } from './pacing/rate-limiter.ts';
@@ -218,6 +218,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     host: config.drain.host,
     port: config.drain.port,
     registry: metrics.registry,
+    limits: HEALTH_SERVER_LIMITS,
     logger,
     notReadyReason,
     // An open breaker leaves the worker ready: it is the destination that is down, and a
