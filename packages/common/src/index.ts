@@ -39,6 +39,17 @@ export {
   createControlWriter,
   type DesiredChange,
 } from './control/control-writer.ts';
+export {
+  type CountsReporter,
+  type CountsReporterOptions,
+  createCountsReporter,
+} from './control/counts-reporter.ts';
+export type { DeliveryCounts } from './control/delivery-counts.ts';
+export {
+  DEAD_LETTER_REASONS,
+  type DeadLetterReason,
+  DLQ_HEADERS,
+} from './dead-letter-headers.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
@@ -61,6 +72,17 @@ export {
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { defaultRateGuard } from './rate-guard.ts';
+export {
+  type DeadLetterInfo,
+  MissingTopicError,
+  parseReplayTime,
+  REPLAY_TIME_EXPECTED,
+  type ReplayedRecord,
+  type ReplayFilters,
+  type ReplayRunOptions,
+  type ReplaySummary,
+  runReplay,
+} from './replay/index.ts';
 export {
   crashProcess,
   runServiceProcess,

@@ -23,6 +23,11 @@ export interface DrainTuning extends ConsumerTuning {
   /** First wait after a failed write to the dead-letter topic; it doubles up to the next. */
   deadLetterRetryMs: number;
   deadLetterRetryMaxMs: number;
+  /**
+   * How often the worker writes its delivery counts to the control topic (while they change).
+   * The admin server samples once a second, so its retried series moves with the others.
+   */
+  countsReportMs: number;
 }
 
 /**
@@ -55,6 +60,7 @@ export function resolveTuning(config: Config, given: Partial<DrainTuning> = {}):
     maxQueueBytes: MAX_QUEUE_BYTES,
     deadLetterRetryMs: 1000,
     deadLetterRetryMaxMs: 5000,
+    countsReportMs: 1000,
     ...given,
   };
 }

@@ -107,6 +107,8 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
         clock,
       }),
     onChange: () => dispatcher.pacingChanged(),
+    counts: () => metrics.deliveryCounts(),
+    countsReportMs: tuning.countsReportMs,
   });
   const limiter = control.pacing;
   const hold = createHold();

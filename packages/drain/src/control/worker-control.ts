@@ -4,6 +4,8 @@ import {
   type Config,
   createControlFollower,
   createControlWriter,
+  createCountsReporter,
+  type DeliveryCounts,
   type Logger,
   type RateSetting,
 } from '@kafka-throttle/common';
@@ -18,6 +20,9 @@ export interface WorkerControlOptions {
   createLimiter(rate: RateSetting): Pacer;
   /** The control state changed: a permit may come sooner or later than the dispatcher thinks. */
   onChange(): void;
+  /** This worker's delivery counts, written to the topic every `countsReportMs` for the page. */
+  counts(): DeliveryCounts;
+  countsReportMs: number;
 }
 
 export interface WorkerControl {
@@ -30,7 +35,10 @@ export interface WorkerControl {
   stop(): Promise<void>;
 }
 
-/** A drain worker's side of the control topic: following it, applying it, writing holds. */
+/**
+ * A drain worker's side of the control topic: following it, applying it, writing holds, and
+ * writing the worker's delivery counts (retries leave no trace in Kafka's offsets otherwise).
+ */
 export function createWorkerControl(options: WorkerControlOptions): WorkerControl {
   const { kafka, clock, config } = options;
   const logger = options.logger.child({ component: 'control' });
@@ -67,12 +75,21 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
       );
     },
   });
+  const counts = createCountsReporter({
+    kafka,
+    topic: config.kafka.topic,
+    read: options.counts,
+    clock,
+    logger,
+    intervalMs: options.countsReportMs,
+  });
   let unsubscribe: (() => void) | undefined;
   let started: Promise<void> | undefined;
 
   return {
     pacing,
     start() {
+      counts.start();
       started = follower.start().then(
         () => {
           pacing.apply(follower.current());
@@ -104,6 +121,7 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
     },
     async stop() {
       unsubscribe?.();
+      await counts.stop();
       await writer.close().catch(() => undefined);
       await follower.stop();
       await started;

@@ -1,3 +1,4 @@
+import type { DeliveryCounts } from '@kafka-throttle/common';
 import {
   Counter,
   collectDefaultMetrics,
@@ -32,6 +33,8 @@ export interface DrainMetrics {
   attemptEnded(result: AttemptResult, seconds: number): void;
   /** What became of an attempt's record. */
   delivery(outcome: DeliveryOutcome): void;
+  /** The `delivery` counts so far, for the group's counts in the control topic. */
+  deliveryCounts(): DeliveryCounts;
   commits: Counter<'result'>;
   deadLetters: Counter<'reason'>;
   /** The breaker opened or closed (label `to`). */
@@ -215,6 +218,11 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
       const index = OUTCOMES.indexOf(outcome);
       outcomeCounts[index] = (outcomeCounts[index] as number) + 1;
     },
+    deliveryCounts: () => ({
+      delivered: outcomeCounts[0] as number,
+      retried: outcomeCounts[1] as number,
+      deadLettered: outcomeCounts[2] as number,
+    }),
     commits,
     deadLetters,
     breakerTransitions,
