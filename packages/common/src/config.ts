@@ -38,7 +38,15 @@ export interface Config {
     workers: number | 'auto';
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
-  rate: { messages: number; period: number; burst: number; margin: number };
+  rate: {
+    messages: number;
+    period: number;
+    burst: number;
+    /** The guard for `period`: `rate.margin`, or its default for that period. */
+    margin: number;
+    /** `rate.margin` when set: a rate changed at run time keeps it (see rate-guard.ts). */
+    configuredMargin?: number;
+  };
   sink: {
     type: SinkType;
     url: string | undefined;
@@ -138,7 +146,10 @@ function configFiles(
  * is null (derived from another key when unset) may still be null.
  */
 interface LoadedValues extends Pick<Config, 'kafka' | 'ingest' | 'drain' | 'log'> {
-  rate: Omit<Config['rate'], 'burst' | 'margin'> & { burst: number | null; margin: number | null };
+  rate: Omit<Config['rate'], 'burst' | 'margin' | 'configuredMargin'> & {
+    burst: number | null;
+    margin: number | null;
+  };
   sink: Omit<Config['sink'], 'url' | 'signingSecret'> & {
     url: string | null;
     signingSecret: unknown;
@@ -149,6 +160,7 @@ interface LoadedValues extends Pick<Config, 'kafka' | 'ingest' | 'drain' | 'log'
 
 function toConfig(values: LoadedValues): Config {
   const { kafka, rate, sink, dlq, admin } = values;
+  const configuredMargin = rate.margin ?? undefined;
   return {
     kafka,
     ingest: values.ingest,
@@ -156,7 +168,8 @@ function toConfig(values: LoadedValues): Config {
     rate: {
       ...rate,
       burst: rate.burst ?? rate.messages,
-      margin: rate.margin ?? defaultRateGuard(rate.period),
+      margin: configuredMargin ?? defaultRateGuard(rate.period),
+      ...(configuredMargin === undefined ? {} : { configuredMargin }),
     },
     sink: {
       ...sink,

@@ -71,7 +71,7 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
-export { defaultRateGuard } from './rate-guard.ts';
+export { defaultRateGuard, rateGuard } from './rate-guard.ts';
 export {
   type DeadLetterInfo,
   MissingTopicError,

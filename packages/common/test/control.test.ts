@@ -101,6 +101,12 @@ describe('control topic', () => {
       apply: (d) => ({ ...d, rate: { messages: 5, periodMs: 1000, burst: 1 } }),
     });
     expect(slower.state.desired).toMatchObject({ paused: true, version: 2 });
+    // The rate before a change travels with it, so a worker starting before the switch knows it.
+    expect(paused.state.desired.previous).toBeUndefined();
+    expect(slower.state.desired.previous).toEqual({
+      rate: paused.state.desired.rate,
+      changedAt: slower.state.desired.changedAt,
+    });
     expect(seen.map((s) => s.desired.version)).toEqual([1, 2]);
 
     const late = follower(config);

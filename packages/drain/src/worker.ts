@@ -19,7 +19,7 @@ import { createHold, type Hold } from './destination/hold.ts';
 import { createHealthServer, HEALTH_SERVER_LIMITS } from './http/health-server.ts';
 import { createDrainMetrics } from './http/metrics.ts';
 import { monotonicClock } from './monotonic-clock.ts';
-import { createRateLimiter } from './pacing/rate-limiter.ts';
+import { guardedLimiters } from './pacing/guarded-limiter.ts';
 import { shutDown } from './shutdown.ts';
 import type { Sink } from './sinks/sink.ts';
 import { sinkFromConfig } from './sinks/sink-from-config.ts';
@@ -99,13 +99,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     kafka,
     logger,
     clock,
-    createLimiter: (rate) =>
-      createRateLimiter({
-        messages: rate.messages,
-        periodMs: rate.periodMs + tuning.pacingMarginMs,
-        burst: rate.burst,
-        clock,
-      }),
+    createLimiter: guardedLimiters(config.rate, clock),
     onChange: () => dispatcher.pacingChanged(),
     counts: () => metrics.deliveryCounts(),
     countsReportMs: tuning.countsReportMs,
