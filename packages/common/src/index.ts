@@ -88,5 +88,11 @@ export {
   type ReplaySummary,
   runReplay,
 } from './replay/index.ts';
-export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
+export {
+  crashProcess,
+  runServiceProcess,
+  type ServiceProcessOptions,
+  STOP_SIGNALS,
+  startSupervised,
+} from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';

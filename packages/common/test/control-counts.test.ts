@@ -1,6 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { createControlFollower } from '../src/control/control-follower.ts';
@@ -9,11 +8,7 @@ import type { DeliveryCounts } from '../src/control/delivery-counts.ts';
 import { configuredTopics, ensureTopics } from '../src/kafka.ts';
 import { createLogger } from '../src/logger.ts';
 
-const kafka = new Kafka({
-  clientId: 'control-counts-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = testKafka('control-counts-test');
 const admin = kafka.admin();
 const logger = createLogger({ level: 'silent', name: 'control-counts-test' });
 

@@ -1,6 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { type ControlFollower, createControlFollower } from '../src/control/control-follower.ts';
@@ -9,11 +8,7 @@ import { type ControlWriter, createControlWriter } from '../src/control/control-
 import { configuredTopics, ensureTopics } from '../src/kafka.ts';
 import { createLogger } from '../src/logger.ts';
 
-const kafka = new Kafka({
-  clientId: 'control-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = testKafka('control-test');
 const admin = kafka.admin();
 const logger = createLogger({ level: 'silent', name: 'control-test' });
 const closers: (() => Promise<unknown>)[] = [];

@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { testBrokers, testKafkaWithAdmin } from '../../../test-support/kafka.ts';
 // The fixtures of drain's `pnpm replay` test: the same dead letter, made the same way.
-import { produceBacklog } from '../../drain/test/support/backlog.ts';
+import { topicWithBacklog } from '../../drain/test/support/backlog.ts';
 import { type Reply, startDestination } from '../../drain/test/support/destination.ts';
 import { inProcessWorker } from '../../drain/test/support/in-process.ts';
-import { createTopicPair, recordCount } from '../../drain/test/support/topics.ts';
+import { recordCount } from '../../drain/test/support/topics.ts';
 import { waitFor } from '../../drain/test/support/wait.ts';
 import { type RunningIngest, startIngest } from './support/service-harness.ts';
 
 const TOKEN = `replay-${randomUUID()}`;
-const kafka = new Kafka({
-  clientId: 'admin-replay-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('admin-replay-test');
 
 interface Answer {
   status: number;
@@ -39,10 +31,11 @@ function replayCall(adminUrl: string, body: string): Promise<Answer> {
 
 describe('POST /replay on the admin API', () => {
   it('refuses bad bodies, counts in a dry run, then moves a dead letter that is delivered once', async () => {
-    const { topic, dlq } = await createTopicPair(admin, uniqueName('admin-replay'), 2);
-    const group = uniqueName('admin-replay-group');
-    const env = { KAFKA_TOPIC: topic, DLQ_TOPIC: dlq, DRAIN_GROUP: group };
-    await produceBacklog(kafka, topic, { count: 4, partitions: 2, prefix: 'ar' });
+    const { topic, dlq, env } = await topicWithBacklog(kafka, admin, 'admin-replay', {
+      count: 4,
+      partitions: 2,
+      prefix: 'ar',
+    });
     let healed = false;
     const destination = await startDestination(
       (arrival): Reply =>

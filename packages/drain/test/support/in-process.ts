@@ -74,3 +74,21 @@ export function inProcessWorker(
         .sort((a, b) => a - b),
   };
 }
+
+/**
+ * Starts `worker`, runs `body`, then, whatever happened, stops the worker and closes the
+ * destination; resolves with what `body` resolved with.
+ */
+export async function whileDraining<T>(
+  worker: DrainWorker,
+  destination: { close(): Promise<void> },
+  body: () => Promise<T>,
+): Promise<T> {
+  await worker.start();
+  try {
+    return await body();
+  } finally {
+    await worker.stop();
+    await destination.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { ThrottleError } from '@kafka-throttle/common';
-import { IngestError } from '../errors.ts';
+import { HttpError, IngestError } from '../errors.ts';
 
 /**
  * Every error code the admin API answers with, and its HTTP status. `invalid_<field>` names the
@@ -38,18 +38,11 @@ export const ADMIN_ERROR_STATUS = {
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 
-export class AdminError extends ThrottleError {
-  declare readonly code: AdminErrorCode;
-  readonly status: number;
-
+/** An error of the admin API (its codes and statuses: `ADMIN_ERROR_STATUS`). */
+export class AdminError extends HttpError<AdminErrorCode> {
   constructor(code: AdminErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(ADMIN_ERROR_STATUS, code, message, options);
     this.name = 'AdminError';
-    this.status = ADMIN_ERROR_STATUS[code];
-  }
-
-  toBody(): { error: { code: AdminErrorCode; message: string } } {
-    return { error: { code: this.code, message: this.message } };
   }
 }
 
