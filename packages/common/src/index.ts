@@ -50,6 +50,7 @@ export {
   createCountsReporter,
 } from './control/counts-reporter.ts';
 export type { DeliveryCounts } from './control/delivery-counts.ts';
+export { rateSwitchAt, sameRate } from './control/rate-switch.ts';
 export {
   DEAD_LETTER_REASONS,
   type DeadLetterReason,

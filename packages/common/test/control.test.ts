@@ -3,7 +3,11 @@ import { testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { type ControlFollower, createControlFollower } from '../src/control/control-follower.ts';
-import { type ControlState, controlTopicName } from '../src/control/control-state.ts';
+import {
+  type ControlState,
+  controlTopicName,
+  type DesiredState,
+} from '../src/control/control-state.ts';
 import { type ControlWriter, createControlWriter } from '../src/control/control-writer.ts';
 import { configuredTopics, ensureTopics } from '../src/kafka.ts';
 import { createLogger } from '../src/logger.ts';
@@ -140,6 +144,36 @@ describe('control topic', () => {
     expect(again.written).toBe(false);
     expect(await endOffset(topic)).toBe(before);
     expect(view.current().desired).toMatchObject({ paused: true, version: 1 });
+  });
+
+  it('refuses a second rate change until the first has settled, and writes nothing for it', async () => {
+    const { config, topic } = await setUp();
+    const view = follower(config);
+    await view.start();
+    // The writer's clock, moved on by hand: a switch is up to two periods after its change.
+    let aheadMs = 0;
+    const clock = { ...systemClock, now: () => systemClock.now() + aheadMs };
+    const write = createControlWriter({ kafka, topic, follower: view, clock, by: 'test-writer' });
+    closers.push(() => write.close());
+    const rate = (messages: number) => (d: DesiredState) => ({
+      ...d,
+      rate: { messages, periodMs: 1000, burst: 1 },
+    });
+
+    await write.change({ reason: 'slower', apply: rate(5) });
+    const before = await endOffset(topic);
+    await expect(write.change({ reason: 'too soon', apply: rate(40) })).rejects.toMatchObject({
+      code: 'rate_change_pending',
+    });
+    expect(await endOffset(topic)).toBe(before);
+    // Pausing is no rate change: it goes through, and keeps the pending switch's record.
+    const paused = await write.change({ reason: 'pause', apply: (d) => ({ ...d, paused: true }) });
+    expect(paused.written).toBe(true);
+    expect(paused.state.desired.previous?.rate.messages).toBe(20);
+
+    aheadMs = 3000;
+    const faster = await write.change({ reason: 'settled', apply: rate(40) });
+    expect(faster.state.desired).toMatchObject({ version: 3, rate: { messages: 40 } });
   });
 
   it('keeps a hold and a pause apart: neither overwrites the other', async () => {

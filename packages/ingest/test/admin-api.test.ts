@@ -150,12 +150,16 @@ describe('admin API', () => {
     });
   });
 
-  it('sets the rate, burst defaulting to messages', async () => {
-    const set = await call('PUT', '/rate', { body: '{"messages":10,"period":"1s","burst":1}' });
-    expect(set.status).toBe(200);
-    expect(set.json.rate).toEqual({ messages: 10, period: '1s', periodMs: 1000, burst: 1 });
+  it('sets the rate, burst defaulting to messages; the next change waits until it has settled', async () => {
     const ms = await call('PUT', '/rate', { body: '{"messages":7,"period":250}' });
+    expect(ms.status).toBe(200);
     expect(ms.json.rate).toEqual({ messages: 7, period: '250ms', periodMs: 250, burst: 7 });
+    const end = await controlEnd();
+    const soon = await call('PUT', '/rate', { body: '{"messages":10,"period":"1s","burst":1}' });
+    expect([soon.status, soon.json.error?.code]).toEqual([409, 'rate_change_pending']);
+    expect(soon.json.error?.message).toContain('takes effect at');
+    expect(await controlEnd()).toBe(end);
+    expect((await call('GET', '/status')).json.rate).toEqual(ms.json.rate);
   });
 
   it('refuses every malformed change with a 4xx naming the field, and writes nothing', async () => {

@@ -9,6 +9,7 @@ import {
   type DesiredState,
   type HoldState,
 } from './control-state.ts';
+import { rateSwitchAt, sameRate } from './rate-switch.ts';
 
 export interface ControlWriterOptions {
   kafka: Kafka;
@@ -35,7 +36,10 @@ export interface ChangeResult {
 }
 
 export interface ControlWriter {
-  /** Writes a new desired state, one version up, or throws ThrottleError `version_conflict`. */
+  /**
+   * Writes a new desired state, one version up, or throws ThrottleError `version_conflict` (a
+   * stale expected version) or `rate_change_pending` (the last rate change has not settled).
+   */
   change(change: DesiredChange): Promise<ChangeResult>;
   /** Writes a group-wide hold until `until`, unless one at least as long already holds. */
   hold(until: number, reason: string): Promise<boolean>;
@@ -52,6 +56,24 @@ export interface ControlWriter {
  * would decide.) Desired state and holds have keys of their own, so a worker's hold never
  * overwrites an operator's pause.
  */
+/**
+ * A rate change waits for its moment (rateSwitchAt); a second one written before then could be
+ * read by some workers before that moment and by others after it, and they would switch at
+ * different times. So the next rate change waits until one (larger) period after the switch,
+ * which also covers the writer's clock being a little ahead of the workers'.
+ */
+function refuseWhileSwitching(current: DesiredState, now: number): void {
+  const { previous } = current;
+  if (!previous) return;
+  const switchAt = rateSwitchAt(previous.rate, current.rate, previous.changedAt);
+  const settledAt = switchAt + Math.max(previous.rate.periodMs, current.rate.periodMs);
+  if (now >= settledAt) return;
+  throw new ThrottleError(
+    'rate_change_pending',
+    `the last rate change takes effect at ${new Date(switchAt).toISOString()}: change the rate again from ${new Date(settledAt).toISOString()}`,
+  );
+}
+
 export function createControlWriter(options: ControlWriterOptions): ControlWriter {
   const { kafka, follower, clock } = options;
   const topic = controlTopicName(options.topic);
@@ -103,10 +125,8 @@ export function createControlWriter(options: ControlWriterOptions): ControlWrite
           wanted.rate.burst === current.rate.burst;
         if (same) return { state: follower.current(), written: false };
         const now = clock.now();
-        const rateChanged =
-          wanted.rate.messages !== current.rate.messages ||
-          wanted.rate.periodMs !== current.rate.periodMs ||
-          wanted.rate.burst !== current.rate.burst;
+        const rateChanged = !sameRate(wanted.rate, current.rate);
+        if (rateChanged) refuseWhileSwitching(current, now);
         const previous = rateChanged
           ? { rate: { ...current.rate }, changedAt: now }
           : current.previous;

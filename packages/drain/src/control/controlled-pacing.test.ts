@@ -1,4 +1,5 @@
 import type { Clock, ControlState, RateSetting } from '@kafka-throttle/common';
+import { rateSwitchAt } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
 import {
   type AppliedControl,
@@ -6,7 +7,6 @@ import {
   type Pacer,
   type Permit,
 } from './controlled-pacing.ts';
-import { rateSwitchAt } from './rate-switch.ts';
 
 const RATE_20: RateSetting = { messages: 20, periodMs: 1000, burst: 20 };
 const RATE_5: RateSetting = { messages: 5, periodMs: 1000, burst: 5 };

@@ -1,5 +1,5 @@
 import type { Clock, ControlState, RateSetting } from '@kafka-throttle/common';
-import { rateSwitchAt, sameRate } from './rate-switch.ts';
+import { rateSwitchAt, sameRate } from '@kafka-throttle/common';
 
 export type Permit = { granted: true } | { granted: false; nextAt: number };
 

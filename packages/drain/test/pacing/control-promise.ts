@@ -1,5 +1,5 @@
 import type { RateSetting } from '@kafka-throttle/common';
-import { rateSwitchAt, sameRate } from '../../src/control/rate-switch.ts';
+import { rateSwitchAt, sameRate } from '@kafka-throttle/common';
 import type { ControlScenario } from './control-scenario.ts';
 import type { GroupSimulationResult } from './group-simulation.ts';
 

@@ -24,6 +24,7 @@ export const ADMIN_ERROR_STATUS = {
   method_not_allowed: 405,
   request_timeout: 408,
   version_conflict: 409,
+  rate_change_pending: 409,
   replay_running: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
@@ -52,8 +53,11 @@ export function toAdminError(error: unknown): AdminError {
   if (error instanceof IngestError && error.code in ADMIN_ERROR_STATUS) {
     return new AdminError(error.code as AdminErrorCode, error.message, { cause: error });
   }
-  if (error instanceof ThrottleError && error.code === 'version_conflict') {
-    return new AdminError('version_conflict', error.message, { cause: error });
+  if (
+    error instanceof ThrottleError &&
+    (error.code === 'version_conflict' || error.code === 'rate_change_pending')
+  ) {
+    return new AdminError(error.code, error.message, { cause: error });
   }
   return new AdminError('internal_error', 'internal error', { cause: error });
 }

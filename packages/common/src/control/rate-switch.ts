@@ -1,4 +1,4 @@
-import type { RateSetting } from '@kafka-throttle/common';
+import type { RateSetting } from './control-state.ts';
 
 /**
  * When a rate change written at `changedAt` takes effect: the first multiple of the larger of
