@@ -27,6 +27,8 @@ export interface IngestServiceDeps {
    * them 503, while the other workers can take them.
    */
   listenWhenReady?: boolean;
+  /** As a worker of several: whether this one serves the admin port (one worker does). */
+  servesAdmin?: boolean;
 }
 
 export interface IngestService {
@@ -89,13 +91,10 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       }),
   });
   const tracker = createRequestTracker();
-  const adminServer = createAdminServer({
-    config,
-    kafka,
-    logger,
-    clock,
-    registry: metrics.registry,
-  });
+  const adminServer =
+    deps.servesAdmin === false
+      ? undefined
+      : createAdminServer({ config, kafka, logger, clock, registry: metrics.registry });
   const app = createApp({
     batcher,
     readiness,
@@ -106,7 +105,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     isStopping: () => stopping,
     tracker,
     // With an admin server, metrics are served there, behind its token.
-    publicMetrics: adminServer === undefined,
+    publicMetrics: config.admin.token === undefined,
     recordSize,
     idempotency: createIdempotencyGuard({
       clock,

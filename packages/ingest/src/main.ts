@@ -7,7 +7,7 @@ import {
   systemClock,
 } from '@kafka-throttle/common';
 import { createIngestPrimary } from './cluster/ingest-primary.ts';
-import { LISTEN_WHEN_READY_ENV } from './cluster/messages.ts';
+import { LISTEN_WHEN_READY_ENV, SERVES_ADMIN_ENV } from './cluster/messages.ts';
 import { resolveWorkerCount } from './cluster/worker-count.ts';
 import { createWorkerMetrics } from './cluster/worker-metrics.ts';
 import { runClusterWorker } from './cluster/worker-process.ts';
@@ -43,6 +43,7 @@ if (workers > 1 && cluster.isPrimary) {
         on: (event, listener) => process.on(event, listener),
       }),
     listenWhenReady: process.env[LISTEN_WHEN_READY_ENV] === '1',
+    servesAdmin: process.env[SERVES_ADMIN_ENV] === '1',
   });
   runClusterWorker({ service, logger });
 } else {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/kafka/broker.ts';
 import { testBrokers, testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import {
   type IngestProcess,
@@ -158,6 +159,42 @@ describe('ingest.workers', () => {
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
     // A replacement starts a whole process (tsx, Kafka connection) before it listens.
+  }, 240_000);
+
+  it('serves the admin port from one worker, and from its replacement when it dies', async () => {
+    const token = 'a-token-for-the-workers-test-0123456789';
+    // A fixed port, as in production: a replacement binds the same one (port 0 would give it
+    // another, the port's last listener having died).
+    const started = twoWorkers(uniqueName('workers-admin'), {
+      ADMIN_TOKEN: token,
+      ADMIN_PORT: String(await freePort()),
+    });
+    const url = await listeningUrl(started);
+    await waitFor(() => workerPids(started).length === 2, 60_000, 'two workers listening');
+    await untilReady(url);
+    const adminLines = () => started.lines().filter((l) => l.msg === 'admin server listening');
+    await waitFor(() => adminLines().length === 1, 30_000, 'one admin server');
+    const [first] = adminLines();
+    const adminUrl = `http://127.0.0.1:${first?.port}`;
+    const status = () =>
+      fetch(`${adminUrl}/status`, { headers: { authorization: `Bearer ${token}` } })
+        .then((r) => r.status)
+        .catch(() => 0);
+    // Every request reaches the one admin server, whichever worker the primary would pick.
+    for (let i = 0; i < 6; i++) expect(await status()).toBe(200);
+    const original = workerPids(started);
+    expect(original).toContain(first?.pid);
+
+    process.kill(Number(first?.pid), 'SIGKILL');
+    await waitFor(() => adminLines().length === 2, 90_000, 'a replacement serving the admin port');
+    const [, second] = adminLines();
+    // The replacement serves it: not the other worker, which never did.
+    expect(original).not.toContain(second?.pid);
+    expect(adminLines()).toHaveLength(2);
+    expect(second?.port).toBe(first?.port);
+    await waitFor(async () => (await status()) === 200, 30_000, 'the admin port answering again');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
   }, 240_000);
 
   it('SIGTERM under load: exit 0 and every 202 is in Kafka', async () => {

@@ -2,7 +2,7 @@ import type { Cluster, Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { backoffDelay, type Clock, type Logger } from '@kafka-throttle/common';
 import { AggregatorRegistry } from 'prom-client';
-import { isClusterMessage, LISTEN_WHEN_READY_ENV } from './messages.ts';
+import { isClusterMessage, LISTEN_WHEN_READY_ENV, SERVES_ADMIN_ENV } from './messages.ts';
 
 export interface IngestPrimaryDeps {
   cluster: Cluster;
@@ -41,8 +41,16 @@ export function createIngestPrimary(deps: IngestPrimaryDeps): IngestPrimary {
   let stopping = false;
   let crashStreak = 0;
 
+  /** The worker serving the admin port; its replacement takes the port over. */
+  let adminWorker: number | undefined;
+
   function fork(listenWhenReady: boolean): Worker {
-    const worker = cluster.fork(listenWhenReady ? { [LISTEN_WHEN_READY_ENV]: '1' } : {});
+    const servesAdmin = adminWorker === undefined;
+    const worker = cluster.fork({
+      ...(listenWhenReady ? { [LISTEN_WHEN_READY_ENV]: '1' } : {}),
+      ...(servesAdmin ? { [SERVES_ADMIN_ENV]: '1' } : {}),
+    });
+    if (servesAdmin) adminWorker = worker.id;
     const bornAt = clock.now();
     worker.on('listening', () => listening.add(worker.id));
     worker.on('message', (message: unknown) => {
@@ -56,6 +64,7 @@ export function createIngestPrimary(deps: IngestPrimaryDeps): IngestPrimary {
     const exited = new Promise<number | null>((resolve) => {
       worker.on('exit', (code, signal) => {
         listening.delete(worker.id);
+        if (adminWorker === worker.id) adminWorker = undefined;
         resolve(code);
         if (stopping) return;
         const lived = clock.now() - bornAt;

@@ -17,3 +17,10 @@ export function isClusterMessage(value: unknown): value is ClusterMessage {
 
 /** Set in a replacement worker's environment: listen only once Kafka is ready. */
 export const LISTEN_WHEN_READY_ENV = 'INGEST_WORKER_LISTEN_WHEN_READY';
+
+/**
+ * Set in exactly one worker's environment: it serves the admin port. The admin server keeps the
+ * page's history and follows the control topic; one per worker would answer the page from a
+ * different history at each request.
+ */
+export const SERVES_ADMIN_ENV = 'INGEST_WORKER_SERVES_ADMIN';
