@@ -256,18 +256,28 @@ function loggedAttempts(drains: readonly Service[]): LoggedAttempt[] {
   );
 }
 
-/** How long each arrival took from its start: the jitter the rate guard has to cover. */
+/**
+ * How long each arrival took from its start: the jitter the rate guard has to cover. A record
+ * redelivered after a rebalance starts again under the same id and attempt, so an arrival is
+ * matched with the latest such start before it.
+ */
 function transitMs(
   attempts: readonly LoggedAttempt[],
   arrivals: readonly Arrival[],
 ): { p50: number; p99: number; max: number; unmatched: number } {
-  const startedAt = new Map(attempts.map((a) => [`${a.id}:${a.attempt}`, a.startedAt]));
+  const startsOf = new Map<string, number[]>();
+  for (const a of attempts) {
+    const key = `${a.id}:${a.attempt}`;
+    startsOf.set(key, [...(startsOf.get(key) ?? []), a.startedAt]);
+  }
   const delays: number[] = [];
   let unmatched = 0;
   for (const arrival of arrivals) {
-    const start = startedAt.get(`${arrival.id}:${arrival.attempt}`);
-    if (start === undefined) unmatched += 1;
-    else delays.push(arrival.at - start);
+    const before = (startsOf.get(`${arrival.id}:${arrival.attempt}`) ?? []).filter(
+      (t) => t <= arrival.at,
+    );
+    if (before.length === 0) unmatched += 1;
+    else delays.push(arrival.at - Math.max(...before));
   }
   delays.sort((a, b) => a - b);
   const at = (q: number): number =>
