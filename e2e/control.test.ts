@@ -1,16 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { acceptedIds } from './support/client.ts';
-import { startDestination } from './support/destination.ts';
 import { postBacklog } from './support/load.ts';
 import { killAllScripts, runScript } from './support/processes.ts';
-import { type Service, startService } from './support/services.ts';
+import type { Service } from './support/services.ts';
+import { startSteeredGroup } from './support/steered-group.ts';
 
 afterAll(killAllScripts);
 
 const PERIOD = 1000;
-const TOKEN = `e2e-${randomUUID()}`;
 /** Time from a request's start at a worker to its arrival, allowed on a shared 2-core machine. */
 const ARRIVAL_JITTER_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,27 +60,17 @@ function starts(workers: readonly Service[]): number[] {
 
 describe('steering three workers through pnpm ctl', () => {
   it('pauses and resumes the whole group, and changes its rate within the window rule', async () => {
-    const destination = await startDestination();
-    const env = {
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC: uniqueName('e2e-control'),
-      KAFKA_PARTITIONS: '6',
-      DRAIN_GROUP: uniqueName('e2e-control-group'),
-      RATE_MESSAGES: '20',
-      RATE_PERIOD: `${PERIOD}ms`,
-      SINK: 'http',
-      SINK_URL: destination.url,
-      ADMIN_TOKEN: TOKEN,
-      ADMIN_PORT: '0',
-    };
-    const ingest = await startService('ingest', env);
-    const adminPort = String(
-      (await ingest.waitForEntry('admin listening', (e) => e.msg === 'admin server listening'))
-        .port,
-    );
+    const group = await startSteeredGroup({
+      name: 'e2e-control',
+      partitions: 6,
+      limit: 20,
+      periodMs: PERIOD,
+    });
+    const { destination, ingest, token } = group;
+    const adminPort = String(group.adminPort);
     const ctl = async (...args: string[]): Promise<{ changedAt: number; version: number }> => {
       const run = runScript(`ctl ${args[0]}`, 'ctl', [...args, '--json'], {
-        ADMIN_TOKEN: TOKEN,
+        ADMIN_TOKEN: token,
         ADMIN_PORT: adminPort,
       });
       const exit = await run.exited;
@@ -97,11 +84,9 @@ describe('steering three workers through pnpm ctl', () => {
     const answers = await postBacklog(`http://127.0.0.1:${ingest.port}/`, 2000);
     expect(acceptedIds(answers)).toHaveLength(2000);
 
-    const drainEnv = { ...env, LOG_LEVEL: 'debug' };
-    const workers: Service[] = [];
-    workers.push(
-      ...(await Promise.all(['a', 'b', 'c'].map((name) => startService('drain', drainEnv, name)))),
-    );
+    const debug = { LOG_LEVEL: 'debug' };
+    const workers: Service[] = group.workers;
+    await group.startWorkers(['a', 'b', 'c'], debug);
     const arrivedAfter = async (count: number, from: number, timeoutMs = 60_000) => {
       const deadline = now() + timeoutMs;
       while (destination.arrivals.filter((a) => a.at >= from).length < count) {
@@ -126,8 +111,8 @@ describe('steering three workers through pnpm ctl', () => {
 
     // Restart one worker and add a fourth while paused: nothing starts.
     expect((await workers[1]!.stop()).code).toBe(0);
-    workers.push(await startService('drain', drainEnv, 'b2'));
-    workers.push(await startService('drain', drainEnv, 'd'));
+    await group.startWorkers(['b2'], debug);
+    await group.startWorkers(['d'], debug);
     for (const w of workers.slice(3)) {
       await w.waitForEntry(
         'paused state applied',
@@ -177,8 +162,6 @@ describe('steering three workers through pnpm ctl', () => {
     expect(slow).toBeGreaterThanOrEqual(slowPeriods * 5 * 0.8);
     expect(fast).toBeGreaterThanOrEqual(fastPeriods * 40 * 0.8);
 
-    for (const w of workers) if (w !== workers[1]) await w.stop();
-    await ingest.stop();
-    await destination.close();
+    await group.stop();
   }, 400_000);
 });

@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../test-support/kafka.ts';
+import { testBrokers } from '../test-support/kafka.ts';
 import { acceptedIds } from './support/client.ts';
-import { startDestination } from './support/destination.ts';
 import { postBacklog } from './support/load.ts';
 import { killAllScripts, repoRoot } from './support/processes.ts';
-import { type Service, startService } from './support/services.ts';
+import { startSteeredGroup } from './support/steered-group.ts';
 import { sleep, waitUntil } from './support/wait.ts';
 
 afterAll(killAllScripts);
@@ -19,7 +17,8 @@ const PERIOD = 1000;
 const LIMIT = 20;
 /** Fifty periods of work at the limit: the pause lands while most of it still waits. */
 const BACKLOG = 1000;
-const TOKEN = `page-${randomUUID()}`;
+/** The destination fails the first attempt of every FAIL_EVERY-th message: drain retries it. */
+const FAIL_EVERY = 10;
 /** Debian's chromium, as the design's "facts about these machines" say: no browser download. */
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -35,29 +34,16 @@ async function numberIn(page: Page, selector: string): Promise<number> {
 }
 
 describe('the live page on the admin port', () => {
-  it('refuses a wrong token, charts the deliveries, shows the backlog and pauses the group', async () => {
-    const destination = await startDestination();
-    const topic = uniqueName('e2e-page');
-    const group = uniqueName('e2e-page-group');
-    const env = {
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC: topic,
-      KAFKA_PARTITIONS: '3',
-      DRAIN_GROUP: group,
-      RATE_MESSAGES: String(LIMIT),
-      RATE_PERIOD: `${PERIOD}ms`,
-      SINK: 'http',
-      SINK_URL: destination.url,
-      ADMIN_TOKEN: TOKEN,
-      ADMIN_PORT: '0',
-    };
-    const ingest = await startService('ingest', env);
-    const adminPort = Number(
-      (await ingest.waitForEntry('admin listening', (e) => e.msg === 'admin server listening'))
-        .port,
-    );
-    const workers: Service[] = [];
-    for (const name of ['a', 'b']) workers.push(await startService('drain', env, name));
+  it('refuses a wrong token, charts the deliveries and retries, shows the backlog, pauses the group and replays', async () => {
+    const steered = await startSteeredGroup({
+      name: 'e2e-page',
+      partitions: 3,
+      limit: LIMIT,
+      periodMs: PERIOD,
+      failFirstAttemptEvery: FAIL_EVERY,
+    });
+    const { destination, ingest, adminPort, token: TOKEN, topic, group } = steered;
+    await steered.startWorkers(['a', 'b']);
 
     const userDataDir = await mkdtemp(join(tmpdir(), 'page-chromium-'));
     const browser: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
@@ -69,7 +55,8 @@ describe('the live page on the admin port', () => {
     const kafka = new Kafka({ brokers: testBrokers(), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    let ingestStopped = false;
+    const recordsIn = async (name: string) =>
+      (await admin.fetchTopicOffsets(name)).reduce((sum, p) => sum + Number(p.high), 0);
     try {
       const page = await browser.newPage();
       const requested: string[] = [];
@@ -105,7 +92,11 @@ describe('the live page on the admin port', () => {
         30_000,
         200,
       );
-      await waitUntil('some of the backlog delivered', () => destination.ids().size >= 60, 60_000);
+      await waitUntil(
+        'some of the backlog delivered',
+        () => destination.delivered().size >= 60,
+        60_000,
+      );
       const paths = await page.locator('#partitions .bar').count();
       expect(paths).toBe(3);
 
@@ -116,7 +107,7 @@ describe('the live page on the admin port', () => {
       await sleep(3 * PERIOD);
       const late = destination.arrivals.filter((a) => a.at > pausedAt + PERIOD);
       expect(late).toEqual([]);
-      const deliveredWhilePaused = destination.ids().size;
+      const deliveredWhilePaused = destination.delivered().size;
       expect(deliveredWhilePaused).toBeLessThan(BACKLOG);
 
       // The figures: deliveries in the window against what the destination counted (one
@@ -127,6 +118,19 @@ describe('the live page on the admin port', () => {
         `live page: destination counted ${deliveredWhilePaused}, the page shows ${shown} delivered`,
       );
       expect(Math.abs(shown - deliveredWhilePaused)).toBeLessThanOrEqual(LIMIT);
+      // Retries: every attempt the destination failed is one the workers retried. Their counts
+      // reach the page through the control topic within a second or two of the pause.
+      const failed = destination.arrivals.filter((a) => a.status !== 200).length;
+      expect(failed).toBeGreaterThan(0);
+      await waitUntil(
+        `the page's retried count to read ${failed}`,
+        async () => (await numberIn(page, '#retried-total')) === failed,
+        15_000,
+        200,
+      );
+      console.log(
+        `live page: the destination failed ${failed} attempts; the page shows as many retried`,
+      );
       const [ends, committed] = await Promise.all([
         admin.fetchTopicOffsets(topic),
         admin.fetchOffsets({ groupId: group, topics: [topic] }),
@@ -155,6 +159,37 @@ describe('the live page on the admin port', () => {
       await sleep(1500);
       expect(await numberIn(page, '#version')).toBe(version);
 
+      // Replay from the page: a dry-run count first, then, confirmed, the move.
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: `${topic}.dlq`,
+        acks: -1,
+        messages: [
+          {
+            value: '{"replayed":true}',
+            headers: {
+              id: 'page-replay-1',
+              'content-type': 'application/json',
+              'received-at': String(Date.now()),
+              'x-dlq-reason': 'status',
+              'x-dlq-status': '422',
+              'x-dlq-attempts': '1',
+            },
+          },
+        ],
+      });
+      await producer.disconnect();
+      await page.locator('#dlq-depth', { hasText: '1' }).waitFor({ timeout: 10_000 });
+      const endsBefore = await recordsIn(topic);
+      await page.click('#replay');
+      await page.locator('#replay-count', { hasText: '1' }).waitFor({ timeout: 60_000 });
+      expect(await recordsIn(topic)).toBe(endsBefore);
+      await page.click('#replay-go');
+      await page.locator('#replay-result', { hasText: 'Moved 1' }).waitFor({ timeout: 60_000 });
+      expect(await recordsIn(topic)).toBe(endsBefore + 1);
+      expect(await page.locator('#replay-error').textContent()).toBe('');
+
       await mkdir(join(repoRoot, 'reports'), { recursive: true });
       await page.screenshot({ path: join(repoRoot, 'reports', 'live-page.png'), fullPage: true });
 
@@ -162,7 +197,6 @@ describe('the live page on the admin port', () => {
       expect(requested.filter((url) => url.includes(TOKEN))).toEqual([]);
 
       // The admin API gone: a banner instead of stale numbers.
-      ingestStopped = true;
       expect((await ingest.stop()).code).toBe(0);
       await page.locator('#banner', { hasText: 'cannot be reached' }).waitFor({ timeout: 15_000 });
       expect(await page.locator('#dash').isHidden()).toBe(true);
@@ -170,9 +204,7 @@ describe('the live page on the admin port', () => {
       await browser.close();
       await rm(userDataDir, { recursive: true, force: true });
       await admin.disconnect();
-      for (const w of workers) await w.stop();
-      if (!ingestStopped) await ingest.stop();
-      await destination.close();
+      await steered.stop();
     }
   }, 300_000);
 });

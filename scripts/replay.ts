@@ -1,7 +1,20 @@
 import { logLevel } from 'kafkajs';
-import { createKafkaClient, createLogger, loadConfigOrExit } from '../packages/common/src/index.ts';
+import {
+  createKafkaClient,
+  createLogger,
+  loadConfigOrExit,
+  MissingTopicError,
+  type ReplayedRecord,
+  runReplay,
+} from '../packages/common/src/index.ts';
 import { ArgumentError, parseReplayArgs, USAGE } from './replay/args.ts';
-import { MissingTopicError, runReplay } from './replay/run.ts';
+
+/** One line of stdout per record: what moved (or would), from where, and why it was dead. */
+function describe({ info, partition, offset }: ReplayedRecord, dryRun: boolean): string {
+  const status = info.status ? ` status=${info.status}` : '';
+  const attempts = info.attempts ? ` attempts=${info.attempts}` : '';
+  return `${dryRun ? 'would move' : 'moved'} ${partition}@${offset} id=${info.id} reason=${info.reason}${status}${attempts} dead-lettered=${new Date(info.at).toISOString()}`;
+}
 
 /**
  * `pnpm replay`: moves dead letters back into the request topic (same id, same bytes, a replay
@@ -44,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
       filters: args.filters,
       dryRun: args.dryRun,
       logger,
-      report: (line) => process.stdout.write(`${line}\n`),
+      onRecord: (record) => process.stdout.write(`${describe(record, args.dryRun)}\n`),
       signal: stop.signal,
     });
     process.stderr.write(
@@ -53,7 +66,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof MissingTopicError) {
-      process.stderr.write(`replay: ${error.message}\n`);
+      const flag = error.which === 'topic' ? '--topic' : '--dlq-topic';
+      process.stderr.write(`replay: ${flag}: ${error.message}\n`);
       return 2;
     }
     throw error;

@@ -4,8 +4,12 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * The destination process (see destination.ts): answers 200 to every POST and reports each
- * arrival to its parent over IPC. Only loopback.
+ * arrival to its parent over IPC. Only loopback. With an argument N, the first attempt of every
+ * Nth message is answered 503 (a destination that fails some attempts): each failure is one
+ * retry drain counts.
  */
+const failEvery = Number(process.argv[2] ?? 0);
+let firstAttempts = 0;
 const send = (message: unknown): void => {
   process.send?.(message);
 };
@@ -16,11 +20,15 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    const attempt = Number(req.headers['x-throttle-attempt'] ?? 0);
+    if (attempt === 1) firstAttempts++;
+    const status = failEvery > 0 && attempt === 1 && firstAttempts % failEvery === 0 ? 503 : 200;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(`{"ok":${status === 200}}`);
     send({
       arrival: {
+        status,
         id: String(req.headers['x-throttle-id'] ?? ''),
-        attempt: Number(req.headers['x-throttle-attempt'] ?? 0),
+        attempt,
         body: Buffer.concat(chunks).toString('utf8'),
         at,
       },

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export interface Arrival {
   id: string;
   attempt: number;
+  /** What the destination answered: 200, or 503 to an attempt it was told to fail. */
+  status: number;
   body: string;
   /** High-resolution epoch ms when the request's headers arrived at the destination. */
   at: number;
@@ -14,9 +16,11 @@ export interface Arrival {
 export interface Destination {
   url: string;
   readonly arrivals: readonly Arrival[];
-  /** Distinct message ids received. */
+  /** Distinct message ids received (answered or failed). */
   ids(): Set<string>;
-  /** Deliveries beyond the first of each id. */
+  /** Distinct message ids answered 200: delivered. */
+  delivered(): Set<string>;
+  /** Deliveries (answered 200) beyond the first of each id. */
   duplicates(): number;
   close(): Promise<void>;
 }
@@ -28,9 +32,11 @@ const serverScript = fileURLToPath(new URL('./destination-server.ts', import.met
  * by the test's, which is busy reading the services' output. Otherwise a pause of the test
  * process would shift some arrivals and look like a broken rate.
  */
-export async function startDestination(): Promise<Destination> {
+export async function startDestination(
+  options: { failFirstAttemptEvery?: number } = {},
+): Promise<Destination> {
   const arrivals: Arrival[] = [];
-  const child: ChildProcess = fork(serverScript, [], {
+  const child: ChildProcess = fork(serverScript, [String(options.failFirstAttemptEvery ?? 0)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -49,7 +55,11 @@ export async function startDestination(): Promise<Destination> {
     url,
     arrivals,
     ids: () => new Set(arrivals.map((a) => a.id)),
-    duplicates: () => arrivals.length - new Set(arrivals.map((a) => a.id)).size,
+    delivered: () => new Set(arrivals.filter((a) => a.status === 200).map((a) => a.id)),
+    duplicates() {
+      const answered = arrivals.filter((a) => a.status === 200);
+      return answered.length - new Set(answered.map((a) => a.id)).size;
+    },
     async close() {
       child.kill('SIGTERM');
       await exited;

@@ -1,18 +1,12 @@
 import { parseArgs } from 'node:util';
-import { DLQ_HEADERS } from '../../packages/drain/src/index.ts';
-
-/** The reasons drain writes in `x-dlq-reason`. */
-export const REASONS = ['status', 'error', 'attempts-exhausted'] as const;
-export type Reason = (typeof REASONS)[number];
-
-export interface ReplayFilters {
-  reasons?: readonly Reason[];
-  /** Dead-lettered at or after (epoch ms). */
-  from?: number;
-  /** Dead-lettered before (epoch ms). */
-  to?: number;
-  ids?: readonly string[];
-}
+import {
+  type DeadLetterReason,
+  DLQ_HEADERS,
+  parseReplayTime,
+  DEAD_LETTER_REASONS as REASONS,
+  REPLAY_TIME_EXPECTED,
+  type ReplayFilters,
+} from '../../packages/common/src/index.ts';
 
 export interface ReplayArgs {
   filters: ReplayFilters;
@@ -89,7 +83,7 @@ function parse(argv: readonly string[]) {
   });
 }
 
-function parseReasons(given: readonly string[]): Reason[] {
+function parseReasons(given: readonly string[]): DeadLetterReason[] {
   const reasons = given.flatMap((r) => r.split(',')).map((r) => r.trim());
   for (const reason of reasons) {
     if (!(REASONS as readonly string[]).includes(reason)) {
@@ -98,19 +92,14 @@ function parseReasons(given: readonly string[]): Reason[] {
       );
     }
   }
-  return reasons as Reason[];
+  return reasons as DeadLetterReason[];
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** ISO 8601 (a date, or a date and time) or epoch milliseconds. */
-export function parseTime(argument: string, text: string): number {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const ms = ISO_DATE.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
-  if (Number.isNaN(ms)) {
+function parseTime(argument: string, text: string): number {
+  const ms = parseReplayTime(text);
+  if (ms === undefined) {
     throw new ArgumentError(
-      `${argument}: not a time, got "${text}"; expected ISO 8601 such as 2026-12-01T10:00:00Z, or epoch milliseconds`,
+      `${argument}: not a time, got "${text}"; expected ${REPLAY_TIME_EXPECTED}`,
     );
   }
   return ms;

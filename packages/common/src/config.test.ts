@@ -140,6 +140,14 @@ describe('loadConfig sources and precedence', () => {
   });
 });
 
+// What a refusal says each format expects, as several keys share them.
+const DURATION = 'must be a positive duration such as "250ms", "5s", "1m" or milliseconds';
+const INTEGER = 'must be a positive integer';
+const TOPIC = 'must be a topic name of letters, digits, ".", "_" or "-"';
+const BROKERS = 'must be comma-separated host:port pairs (port 1 to 65535)';
+const NON_EMPTY = 'must be a non-empty string';
+const PORT = 'must be a port number from 0 to 65535';
+
 describe('loadConfig validation', () => {
   const dir = configDir();
   const refuse = (env: Record<string, string>, args: string[] = []) =>
@@ -159,78 +167,38 @@ describe('loadConfig validation', () => {
   });
 
   it.each([
-    [
-      'KAFKA_BROKERS',
-      'localhost',
-      'kafka.brokers: must be comma-separated host:port pairs (port 1 to 65535), got ["localhost"]',
-    ],
-    [
-      'KAFKA_BROKERS',
-      ' , ',
-      'kafka.brokers: must be comma-separated host:port pairs (port 1 to 65535), got []',
-    ],
-    ['KAFKA_CLIENT_ID', '', 'kafka.clientId: must be a non-empty string, got ""'],
-    [
-      'KAFKA_TOPIC',
-      'bad topic!',
-      'kafka.topic: must be a topic name of letters, digits, ".", "_" or "-", got "bad topic!"',
-    ],
-    ['KAFKA_PARTITIONS', '-1', 'kafka.partitions: must be a positive integer, got -1'],
-    [
-      'KAFKA_REPLICATION_FACTOR',
-      '1.5',
-      'kafka.replicationFactor: must be a positive integer, got "1.5"',
-    ],
-    ['INGEST_HOST', '', 'ingest.host: must be a non-empty string, got ""'],
-    ['INGEST_PORT', 'http', 'ingest.port: must be a port number from 0 to 65535, got "http"'],
-    ['INGEST_MAX_BODY_BYTES', '0', 'ingest.maxBodyBytes: must be a positive integer, got 0'],
-    [
-      'INGEST_ACK_TIMEOUT',
-      'soon',
-      'ingest.ackTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "soon"',
-    ],
-    [
-      'INGEST_ACK_TIMEOUT',
-      '0',
-      'ingest.ackTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
-    ],
+    ['KAFKA_BROKERS', 'localhost', `kafka.brokers: ${BROKERS}, got ["localhost"]`],
+    ['KAFKA_BROKERS', ' , ', `kafka.brokers: ${BROKERS}, got []`],
+    ['KAFKA_CLIENT_ID', '', `kafka.clientId: ${NON_EMPTY}, got ""`],
+    ['KAFKA_TOPIC', 'bad topic!', `kafka.topic: ${TOPIC}, got "bad topic!"`],
+    ['KAFKA_PARTITIONS', '-1', `kafka.partitions: ${INTEGER}, got -1`],
+    ['KAFKA_REPLICATION_FACTOR', '1.5', `kafka.replicationFactor: ${INTEGER}, got "1.5"`],
+    ['INGEST_HOST', '', `ingest.host: ${NON_EMPTY}, got ""`],
+    ['INGEST_PORT', 'http', `ingest.port: ${PORT}, got "http"`],
+    ['INGEST_MAX_BODY_BYTES', '0', `ingest.maxBodyBytes: ${INTEGER}, got 0`],
+    ['INGEST_ACK_TIMEOUT', 'soon', `ingest.ackTimeout: ${DURATION}, got "soon"`],
+    ['INGEST_ACK_TIMEOUT', '0', `ingest.ackTimeout: ${DURATION}, got 0`],
     [
       'INGEST_LINGER',
       '-5ms',
       'ingest.linger: must be a duration such as "250ms", "5s", "1m" or milliseconds, got "-5ms"',
     ],
-    [
-      'INGEST_MAX_BATCH_MESSAGES',
-      'many',
-      'ingest.maxBatchMessages: must be a positive integer, got "many"',
-    ],
-    ['INGEST_MAX_BATCH_BYTES', '0', 'ingest.maxBatchBytes: must be a positive integer, got 0'],
-    [
-      'INGEST_SHUTDOWN_TIMEOUT',
-      '0',
-      'ingest.shutdownTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
-    ],
+    ['INGEST_MAX_BATCH_MESSAGES', 'many', `ingest.maxBatchMessages: ${INTEGER}, got "many"`],
+    ['INGEST_MAX_BATCH_BYTES', '0', `ingest.maxBatchBytes: ${INTEGER}, got 0`],
+    ['INGEST_SHUTDOWN_TIMEOUT', '0', `ingest.shutdownTimeout: ${DURATION}, got 0`],
     ['INGEST_WORKERS', '0', 'ingest.workers: must be "auto" or an integer from 1 to 64, got 0'],
     ['INGEST_WORKERS', '65', 'ingest.workers: must be "auto" or an integer from 1 to 64, got 65'],
-    ['DRAIN_GROUP', '', 'drain.group: must be a non-empty string, got ""'],
-    ['DRAIN_HOST', '', 'drain.host: must be a non-empty string, got ""'],
-    ['DRAIN_PORT', '-1', 'drain.port: must be a port number from 0 to 65535, got -1'],
+    ['DRAIN_GROUP', '', `drain.group: ${NON_EMPTY}, got ""`],
+    ['DRAIN_HOST', '', `drain.host: ${NON_EMPTY}, got ""`],
+    ['DRAIN_PORT', '-1', `drain.port: ${PORT}, got -1`],
     [
       'DRAIN_SHUTDOWN_TIMEOUT',
       '10 parsecs',
-      'drain.shutdownTimeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "10 parsecs"',
+      `drain.shutdownTimeout: ${DURATION}, got "10 parsecs"`,
     ],
-    ['RATE_MESSAGES', '-3', 'rate.messages: must be a positive integer, got -3'],
-    [
-      'RATE_PERIOD',
-      '5 sec',
-      'rate.period: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "5 sec"',
-    ],
-    [
-      'RATE_PERIOD',
-      '0ms',
-      'rate.period: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got 0',
-    ],
+    ['RATE_MESSAGES', '-3', `rate.messages: ${INTEGER}, got -3`],
+    ['RATE_PERIOD', '5 sec', `rate.period: ${DURATION}, got "5 sec"`],
+    ['RATE_PERIOD', '0ms', `rate.period: ${DURATION}, got 0`],
     [
       'RATE_BURST',
       '0',
@@ -243,27 +211,11 @@ describe('loadConfig validation', () => {
     ],
     ['SINK', 'kafka', 'sink.type: must be one of "log", "http", got "kafka"'],
     ['SINK_URL', 'ftp://x', 'sink.url: must be an http:// or https:// URL, got "ftp://x"'],
-    [
-      'SINK_TIMEOUT',
-      'never',
-      'sink.timeout: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "never"',
-    ],
-    ['SINK_MAX_ATTEMPTS', '0', 'sink.maxAttempts: must be a positive integer, got 0'],
-    [
-      'SINK_BACKOFF_BASE',
-      'x',
-      'sink.backoffBase: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "x"',
-    ],
-    [
-      'SINK_BACKOFF_MAX',
-      'y',
-      'sink.backoffMax: must be a positive duration such as "250ms", "5s", "1m" or milliseconds, got "y"',
-    ],
-    [
-      'DLQ_TOPIC',
-      'no/slash',
-      'dlq.topic: must be a topic name of letters, digits, ".", "_" or "-", got "no/slash"',
-    ],
+    ['SINK_TIMEOUT', 'never', `sink.timeout: ${DURATION}, got "never"`],
+    ['SINK_MAX_ATTEMPTS', '0', `sink.maxAttempts: ${INTEGER}, got 0`],
+    ['SINK_BACKOFF_BASE', 'x', `sink.backoffBase: ${DURATION}, got "x"`],
+    ['SINK_BACKOFF_MAX', 'y', `sink.backoffMax: ${DURATION}, got "y"`],
+    ['DLQ_TOPIC', 'no/slash', `dlq.topic: ${TOPIC}, got "no/slash"`],
     [
       'LOG_LEVEL',
       'loud',

@@ -38,7 +38,15 @@ export interface Config {
     workers: number | 'auto';
   };
   drain: { group: string; host: string; port: number; shutdownTimeout: number };
-  rate: { messages: number; period: number; burst: number; margin: number };
+  rate: {
+    messages: number;
+    period: number;
+    burst: number;
+    /** The guard for `period`: `rate.margin`, or its default for that period. */
+    margin: number;
+    /** `rate.margin` when set: a rate changed at run time keeps it (see rate-guard.ts). */
+    configuredMargin?: number;
+  };
   sink: {
     type: SinkType;
     url: string | undefined;
@@ -105,7 +113,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const get = (key: ConfigKey): unknown => conf.get(key as never);
-  const config = toConfig(get);
+  const config = toConfig(conf.getProperties() as unknown as LoadedValues);
   const crossProblems = crossKeyProblems(config, get);
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return config;
@@ -133,64 +141,44 @@ function configFiles(
   return files;
 }
 
-function toConfig(get: (key: ConfigKey) => unknown): Config {
-  const topic = get('kafka.topic') as string;
-  const messages = get('rate.messages') as number;
-  const period = get('rate.period') as number;
+/**
+ * The validated values as convict holds them: the schema's sections, where a key whose default
+ * is null (derived from another key when unset) may still be null.
+ */
+interface LoadedValues extends Pick<Config, 'kafka' | 'ingest' | 'drain' | 'log'> {
+  rate: Omit<Config['rate'], 'burst' | 'margin' | 'configuredMargin'> & {
+    burst: number | null;
+    margin: number | null;
+  };
+  sink: Omit<Config['sink'], 'url' | 'signingSecret'> & {
+    url: string | null;
+    signingSecret: unknown;
+  };
+  dlq: { topic: string | null };
+  admin: Omit<Config['admin'], 'token'> & { token: string | null };
+}
+
+function toConfig(values: LoadedValues): Config {
+  const { kafka, rate, sink, dlq, admin } = values;
+  const configuredMargin = rate.margin ?? undefined;
   return {
-    kafka: {
-      brokers: get('kafka.brokers') as string[],
-      clientId: get('kafka.clientId') as string,
-      topic,
-      partitions: get('kafka.partitions') as number,
-      replicationFactor: get('kafka.replicationFactor') as number,
-    },
-    ingest: {
-      host: get('ingest.host') as string,
-      port: get('ingest.port') as number,
-      maxBodyBytes: get('ingest.maxBodyBytes') as number,
-      ackTimeout: get('ingest.ackTimeout') as number,
-      linger: get('ingest.linger') as number,
-      maxBatchMessages: get('ingest.maxBatchMessages') as number,
-      maxBatchBytes: get('ingest.maxBatchBytes') as number,
-      headersTimeout: get('ingest.headersTimeout') as number,
-      requestTimeout: get('ingest.requestTimeout') as number,
-      maxConnections: get('ingest.maxConnections') as number,
-      idempotencyWindow: get('ingest.idempotencyWindow') as number,
-      idempotencyMaxKeys: get('ingest.idempotencyMaxKeys') as number,
-      shutdownTimeout: get('ingest.shutdownTimeout') as number,
-      workers: get('ingest.workers') as number | 'auto',
-    },
-    drain: {
-      group: get('drain.group') as string,
-      host: get('drain.host') as string,
-      port: get('drain.port') as number,
-      shutdownTimeout: get('drain.shutdownTimeout') as number,
-    },
+    kafka,
+    ingest: values.ingest,
+    drain: values.drain,
     rate: {
-      messages,
-      period,
-      burst: (get('rate.burst') as number | null) ?? messages,
-      margin: (get('rate.margin') as number | null) ?? defaultRateGuard(period),
+      ...rate,
+      burst: rate.burst ?? rate.messages,
+      margin: configuredMargin ?? defaultRateGuard(rate.period),
+      ...(configuredMargin === undefined ? {} : { configuredMargin }),
     },
     sink: {
-      type: get('sink.type') as SinkType,
-      url: (get('sink.url') as string | null) ?? undefined,
-      headers: get('sink.headers') as Record<string, string>,
-      signingSecret: splitSigningSecrets(get('sink.signingSecret')),
-      timeout: get('sink.timeout') as number,
-      maxAttempts: get('sink.maxAttempts') as number,
-      backoffBase: get('sink.backoffBase') as number,
-      backoffMax: get('sink.backoffMax') as number,
-      breakerRecords: get('sink.breakerRecords') as number,
+      ...sink,
+      url: sink.url ?? undefined,
+      signingSecret: splitSigningSecrets(sink.signingSecret),
     },
-    dlq: { topic: (get('dlq.topic') as string | null) ?? `${topic}.dlq` },
-    admin: {
-      host: get('admin.host') as string,
-      port: get('admin.port') as number,
-      token: (get('admin.token') as string | null) ?? undefined,
-    },
-    log: { level: get('log.level') as LogLevel },
+    dlq: { topic: dlq.topic ?? `${kafka.topic}.dlq` },
+    admin: { ...admin, token: admin.token ?? undefined },
+    log: values.log,
   };
 }
 

@@ -6,6 +6,11 @@ export {
 } from './backoff.ts';
 export { type Clock, systemClock } from './clock.ts';
 export {
+  type ClockOffset,
+  type ClockOffsetEstimator,
+  createClockOffsetEstimator,
+} from './clock-offset.ts';
+export {
   type Config,
   defaultConfigDir,
   type LoadConfigOptions,
@@ -39,12 +44,26 @@ export {
   createControlWriter,
   type DesiredChange,
 } from './control/control-writer.ts';
+export {
+  type CountsReporter,
+  type CountsReporterOptions,
+  createCountsReporter,
+} from './control/counts-reporter.ts';
+export type { DeliveryCounts } from './control/delivery-counts.ts';
+export {
+  DEAD_LETTER_REASONS,
+  type DeadLetterReason,
+  DLQ_HEADERS,
+} from './dead-letter-headers.ts';
 export { parseDuration } from './duration.ts';
 export { ENVELOPE_HEADERS, type Envelope, fromKafkaMessage, toKafkaMessage } from './envelope.ts';
 export { CommonError, type CommonErrorCode, ConfigError, ThrottleError } from './errors.ts';
 export { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 export {
+  answerClientErrors,
+  type ClientErrorAnswer,
   capConnections,
+  endWithJsonError,
   type HttpLimits,
   hardenedServerOptions,
   TIMEOUT_CHECK_INTERVAL_MS,
@@ -57,6 +76,23 @@ export {
   type TopicSpec,
 } from './kafka.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
-export { defaultRateGuard } from './rate-guard.ts';
-export { runServiceProcess, type ServiceProcessOptions } from './service-process.ts';
+export { defaultRateGuard, rateGuard } from './rate-guard.ts';
+export {
+  type DeadLetterInfo,
+  MissingTopicError,
+  parseReplayTime,
+  REPLAY_TIME_EXPECTED,
+  type ReplayedRecord,
+  type ReplayFilters,
+  type ReplayRunOptions,
+  type ReplaySummary,
+  runReplay,
+} from './replay/index.ts';
+export {
+  crashProcess,
+  runServiceProcess,
+  type ServiceProcessOptions,
+  STOP_SIGNALS,
+  startSupervised,
+} from './service-process.ts';
 export { signingKey, urlCredentials } from './sink-auth.ts';

@@ -50,11 +50,19 @@ export function configuredTopics(config: Pick<Config, 'kafka' | 'dlq'>): TopicSp
     { topic, numPartitions: partitions, replicationFactor },
     { topic: config.dlq.topic, numPartitions: partitions, replicationFactor },
     // One partition: one order of changes. Compacted: the latest record of each key is the state.
+    // Workers write their counts every second, so segments roll hourly (not weekly, Kafka's
+    // default) and compaction keeps what a starting follower reads small.
     {
       topic: controlTopicName(topic),
       numPartitions: 1,
       replicationFactor,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'segment.ms', value: String(60 * 60 * 1000) },
+        // The broker stamps every record with its own clock: drain workers measure their
+        // clock's offset from the cluster's on the acks of their counts.
+        { name: 'message.timestamp.type', value: 'LogAppendTime' },
+      ],
     },
   ];
 }

@@ -18,3 +18,14 @@ export const MAX_GUARD_SHARE = 0.02;
 export function defaultRateGuard(periodMs: number): number {
   return Math.min(GUARD_MS, MAX_GUARD_SHARE * periodMs);
 }
+
+/**
+ * The guard for a rate's period, by the rule that sized it at start: the default for that
+ * period, or `rate.margin` as configured. A start refuses a margin not shorter than the period;
+ * a rate changed at run time cannot be refused by every worker, so there the margin is cut to
+ * half the period (the group keeps two thirds of the rate rather than stalling).
+ */
+export function rateGuard(periodMs: number, configuredMs: number | undefined): number {
+  if (configuredMs === undefined) return defaultRateGuard(periodMs);
+  return configuredMs < periodMs ? configuredMs : periodMs / 2;
+}

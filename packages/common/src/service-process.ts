@@ -3,7 +3,7 @@ import { EXIT_CODE, signalExitCode } from './exit-codes.ts';
 import type { Logger } from './logger.ts';
 
 /** Signals that ask a service to stop gracefully: orchestrators, Ctrl-C, a closed terminal. */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 export interface ServiceProcessOptions {
   service: { start(): Promise<void>; stop(): Promise<void> };
@@ -28,10 +28,7 @@ export function runServiceProcess(options: ServiceProcessOptions): void {
     process.exit(code);
   }
 
-  function crash(error: unknown, msg: string): never {
-    logger.fatal({ err: error, exitCode: EXIT_CODE.crashed }, msg);
-    return exit(EXIT_CODE.crashed);
-  }
+  const crash = (error: unknown, msg: string): never => crashProcess(logger, error, msg);
 
   function onStopSignal(signal: NodeJS.Signals): void {
     if (stopping) {
@@ -58,16 +55,35 @@ export function runServiceProcess(options: ServiceProcessOptions): void {
   }
 
   for (const signal of STOP_SIGNALS) process.on(signal, onStopSignal);
-  process.on('uncaughtException', (error) => crash(error, 'crashed: uncaught exception'));
+  startSupervised(service, logger, () => stopping);
+}
+
+/** A fatal line, then exit 1 (`EXIT_CODE.crashed`): how a service process ends on a bug. */
+export function crashProcess(logger: Logger, error: unknown, msg: string): never {
+  logger.fatal({ err: error, exitCode: EXIT_CODE.crashed }, msg);
+  process.exit(EXIT_CODE.crashed);
+}
+
+/**
+ * Starts `service` in a process that crashes on what nobody caught: an uncaught exception or a
+ * failed start exits 1. A failed start after a stop began is not a crash: the stop cut it short
+ * and decides the exit code.
+ */
+export function startSupervised(
+  service: ServiceProcessOptions['service'],
+  logger: Logger,
+  stopping: () => boolean,
+): void {
+  process.on('uncaughtException', (error) =>
+    crashProcess(logger, error, 'crashed: uncaught exception'),
+  );
   process.on('unhandledRejection', (reason) => {
     // kafkajs can reject a promise nobody awaits while Kafka is away; that is no reason to stop
     // serving, so it is logged, not fatal.
     logger.error({ err: reason }, 'unhandled rejection');
   });
-
   service.start().catch((error: unknown) => {
-    // A stop signal during start-up may cut the start short; the stop decides the exit code.
-    if (stopping) return;
-    crash(error, 'could not start');
+    if (stopping()) return;
+    crashProcess(logger, error, 'could not start');
   });
 }

@@ -1,6 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { type ControlFollower, createControlFollower } from '../src/control/control-follower.ts';
@@ -9,11 +8,7 @@ import { type ControlWriter, createControlWriter } from '../src/control/control-
 import { configuredTopics, ensureTopics } from '../src/kafka.ts';
 import { createLogger } from '../src/logger.ts';
 
-const kafka = new Kafka({
-  clientId: 'control-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = testKafka('control-test');
 const admin = kafka.admin();
 const logger = createLogger({ level: 'silent', name: 'control-test' });
 const closers: (() => Promise<unknown>)[] = [];
@@ -106,6 +101,12 @@ describe('control topic', () => {
       apply: (d) => ({ ...d, rate: { messages: 5, periodMs: 1000, burst: 1 } }),
     });
     expect(slower.state.desired).toMatchObject({ paused: true, version: 2 });
+    // The rate before a change travels with it, so a worker starting before the switch knows it.
+    expect(paused.state.desired.previous).toBeUndefined();
+    expect(slower.state.desired.previous).toEqual({
+      rate: paused.state.desired.rate,
+      changedAt: slower.state.desired.changedAt,
+    });
     expect(seen.map((s) => s.desired.version)).toEqual([1, 2]);
 
     const late = follower(config);

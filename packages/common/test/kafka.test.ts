@@ -1,17 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { testBrokers, testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { ensureTopics, fromKafkaMessage, toKafkaMessage } from '../src/index.ts';
 
-const kafka = new Kafka({
-  clientId: 'common-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('common-test');
 
 describe('ensureTopics against a real broker', () => {
   it('creates missing topics with the configured partitions and reports what it created', async () => {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eachLine } from '../../../test-support/lines.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const script = fileURLToPath(new URL('./support/service-script.ts', import.meta.url));
@@ -30,13 +31,8 @@ function run(env: Record<string, string>): Running {
   });
   children.push(child);
   const lines: LogLine[] = [];
-  let partial = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    const complete = partial.split('\n');
-    partial = complete.pop() ?? '';
-    for (const text of complete) if (text.startsWith('{')) lines.push(JSON.parse(text));
+  eachLine(child.stdout, (text) => {
+    if (text.startsWith('{')) lines.push(JSON.parse(text));
     child.emit('lines');
   });
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);

@@ -7,13 +7,6 @@ import { type ConsumerTuning, defaultConsumerTuning } from './consumer/consumer-
  * may override any of them.
  */
 export interface DrainTuning extends ConsumerTuning {
-  /**
-   * The guard added to `rate.period` for pacing, on top of the limiter's own margin (0.5% of
-   * the period, at least 5 ms, at most 2% and 1 s). Permits are counted when a request is
-   * written; the destination counts it when it arrives, so the guard absorbs the spread between
-   * the two. `rate.margin`, whose default is sized in common's rate-guard.ts.
-   */
-  pacingMarginMs: number;
   /** Records a partition's queue may hold before fetching from it pauses. */
   highWater: number;
   /** Records a paused partition's queue must be down to before fetching resumes. */
@@ -23,6 +16,11 @@ export interface DrainTuning extends ConsumerTuning {
   /** First wait after a failed write to the dead-letter topic; it doubles up to the next. */
   deadLetterRetryMs: number;
   deadLetterRetryMaxMs: number;
+  /**
+   * How often the worker writes its delivery counts to the control topic (while they change).
+   * The admin server samples once a second, so its retried series moves with the others.
+   */
+  countsReportMs: number;
 }
 
 /**
@@ -49,12 +47,12 @@ export function resolveTuning(config: Config, given: Partial<DrainTuning> = {}):
   );
   return {
     ...defaultConsumerTuning,
-    pacingMarginMs: config.rate.margin,
     highWater: lowWater * HIGH_TO_LOW_WATER,
     lowWater,
     maxQueueBytes: MAX_QUEUE_BYTES,
     deadLetterRetryMs: 1000,
     deadLetterRetryMaxMs: 5000,
+    countsReportMs: 1000,
     ...given,
   };
 }

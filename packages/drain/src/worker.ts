@@ -1,7 +1,7 @@
 import type { Clock, Config, Logger } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { createKafkaSource } from './consumer/kafka-source.ts';
-import { registerControlMetrics } from './control/control-metrics.ts';
+import { registerClockMetrics, registerControlMetrics } from './control/control-metrics.ts';
 import { holdOnRetryAfter } from './control/destination-hold.ts';
 import { createWorkerControl } from './control/worker-control.ts';
 import { assignmentListener } from './delivery/assignment.ts';
@@ -16,10 +16,10 @@ import { createPartitionQueues } from './delivery/partition-queues.ts';
 import { createRetryPolicy } from './delivery/retry-policy.ts';
 import { type Breaker, createBreaker } from './destination/breaker.ts';
 import { createHold, type Hold } from './destination/hold.ts';
-import { createHealthServer } from './http/health-server.ts';
+import { createHealthServer, HEALTH_SERVER_LIMITS } from './http/health-server.ts';
 import { createDrainMetrics } from './http/metrics.ts';
 import { monotonicClock } from './monotonic-clock.ts';
-import { createRateLimiter } from './pacing/rate-limiter.ts';
+import { guardedLimiters } from './pacing/guarded-limiter.ts';
 import { shutDown } from './shutdown.ts';
 import type { Sink } from './sinks/sink.ts';
 import { sinkFromConfig } from './sinks/sink-from-config.ts';
@@ -99,14 +99,10 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     kafka,
     logger,
     clock,
-    createLimiter: (rate) =>
-      createRateLimiter({
-        messages: rate.messages,
-        periodMs: rate.periodMs + tuning.pacingMarginMs,
-        burst: rate.burst,
-        clock,
-      }),
+    createLimiter: guardedLimiters(config.rate, clock),
     onChange: () => dispatcher.pacingChanged(),
+    counts: () => metrics.deliveryCounts(),
+    countsReportMs: tuning.countsReportMs,
   });
   const limiter = control.pacing;
   const hold = createHold();
@@ -165,6 +161,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     dispatcher.pacingChanged();
   });
   registerControlMetrics(metrics.registry, () => control.pacing.applied());
+  registerClockMetrics(metrics.registry, () => control.clockWatch.offset());
   const committer = createOffsetCommitter({
     commit: (offsets) => source.commit(offsets),
     owns: (partition) => queues.owns(partition),
@@ -218,6 +215,7 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     host: config.drain.host,
     port: config.drain.port,
     registry: metrics.registry,
+    limits: HEALTH_SERVER_LIMITS,
     logger,
     notReadyReason,
     // An open breaker leaves the worker ready: it is the destination that is down, and a

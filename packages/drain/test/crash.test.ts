@@ -1,26 +1,17 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { busiestWindow, maxInWindow, timesText } from '../../../test-support/window-check.ts';
-import { produceBacklog } from './support/backlog.ts';
-import { startDestination } from './support/destination.ts';
+import { drainTestKafka } from './support/backlog.ts';
+import { preciseNow, startDestination } from './support/destination.ts';
 import {
   attemptStarts,
   type LogLine,
+  pacedWorkerEnv,
   spawnWorker,
   type WorkerProcess,
-  workerEnv,
 } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-crash-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-crash-test');
 
 const PARTITIONS = 3;
 const COUNT = 600;
@@ -30,30 +21,21 @@ const PERIOD = 1000;
 const COMMIT_WINDOW_MS = 500;
 /** Longer than a request in flight at the kill takes to arrive. */
 const IN_FLIGHT_MS = 1000;
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a worker killed with SIGKILL mid-stream, beside a live peer', () => {
   it('loses nothing, redelivers only what was not committed, and the group never exceeds the rate', async () => {
-    const topic = uniqueName('crash');
-    const group = uniqueName('crash-group');
-    await ensureTopics(admin, [
-      { topic, numPartitions: PARTITIONS, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    const produced = await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS });
+    const {
+      topic,
+      group,
+      env: names,
+      produced,
+    } = await backlog('crash', {
+      count: COUNT,
+      partitions: PARTITIONS,
+    });
     const partitionOf = new Map(produced.map((p) => [p.id, p.partition]));
     const destination = await startDestination();
-    const env = workerEnv({
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC: topic,
-      DRAIN_GROUP: group,
-      RATE_MESSAGES: String(N),
-      RATE_PERIOD: `${PERIOD}ms`,
-      SINK: 'http',
-      SINK_URL: destination.url,
-      LOG_LEVEL: 'debug',
-    });
+    const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const first = spawnWorker('first', env);
     let second: ReturnType<typeof spawnWorker> | undefined;
     let killedAt = 0;
@@ -64,11 +46,11 @@ describe('a worker killed with SIGKILL mid-stream, beside a live peer', () => {
       await destination.until((a) => a.length >= 20, 60_000);
       // The successor is already a member when the first dies: the group keeps delivering its
       // share through the kill, and the windows around the kill and the take-over are full.
-      joinedAt = now();
+      joinedAt = preciseNow();
       second = spawnWorker('second', env);
       joinSettledAt = (await second.waitForLog('partitions assigned', 60_000, joinedAt)).at;
       await sleep(3 * PERIOD);
-      killedAt = now();
+      killedAt = preciseNow();
       first.signal('SIGKILL');
       await first.exited;
       // The group waits for the dead member's session to expire (10 s) before it rebalances.
@@ -190,8 +172,8 @@ async function waitForAssignment(
   since: number,
   timeoutMs: number,
 ): Promise<LogLine> {
-  const deadline = now() + timeoutMs;
-  while (now() < deadline) {
+  const deadline = preciseNow() + timeoutMs;
+  while (preciseNow() < deadline) {
     const line = worker.lines.find(
       (l) =>
         l.msg === 'partitions assigned' &&

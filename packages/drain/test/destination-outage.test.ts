@@ -1,21 +1,12 @@
 import { backoffDelay } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka, type TestTopic } from './support/backlog.ts';
 import { type Destination, type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker, type LogRecord } from './support/in-process.ts';
-import { createTopicPair, recordCount } from './support/topics.ts';
+import { inProcessWorker, type LogRecord, whileDraining } from './support/in-process.ts';
+import { recordCount } from './support/topics.ts';
 import { waitFor } from './support/wait.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-outage-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-outage-test');
 
 const PARTITIONS = 6;
 const COUNT = 36;
@@ -41,18 +32,13 @@ function failedAttemptsBound(ms: number): number {
   return PARTITIONS + probes + 1;
 }
 
-async function setUp(name: string) {
-  const { topic, dlq } = await createTopicPair(admin, uniqueName(name), PARTITIONS);
-  await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS, prefix: name });
-  return { topic, dlq, group: uniqueName(`${name}-group`) };
-}
+const setUp = (name: string) =>
+  backlog(name, { count: COUNT, partitions: PARTITIONS, prefix: name });
 
-function workerFor(names: { topic: string; dlq: string; group: string }, url: string) {
+function workerFor(names: TestTopic, url: string) {
   // Defaults for everything about retries: 5 attempts, 200 ms backoff base, 30 s max.
   return inProcessWorker({
-    KAFKA_TOPIC: names.topic,
-    DLQ_TOPIC: names.dlq,
-    DRAIN_GROUP: names.group,
+    ...names.env,
     RATE_MESSAGES: '12',
     RATE_PERIOD: '1s',
     SINK: 'http',
@@ -79,9 +65,7 @@ describe('a destination that is down, then back', () => {
       return arrival.at < downUntil ? { status: 503, body: 'restarting' } : { status: 200 };
     });
     const { worker, logs } = workerFor(names, destination.url);
-    await worker.start();
-    let metrics = '';
-    try {
+    const metrics = await whileDraining(worker, destination, async () => {
       await waitFor(() => logged(logs, OPENED).length > 0, 30_000, 'breaker open');
       const whileDown = await readyz(worker.port);
       // Ready all the same: the worker is fine, the destination is not.
@@ -89,11 +73,8 @@ describe('a destination that is down, then back', () => {
       expect(whileDown.body.breaker).toMatchObject({ state: 'open' });
       expect(String((whileDown.body.breaker as { reason: string }).reason)).toContain('HTTP 503');
       await destination.until(() => deliveredIds(destination).size === COUNT, 60_000);
-      metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+      return await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    });
     const failed = destination.arrivals.filter((a) => a.status === 503);
     console.log(
       `503 outage of ${OUTAGE_MS} ms: ${failed.length} failed attempts (bound ${failedAttemptsBound(OUTAGE_MS)}), ${destination.arrivals.length} arrivals, breaker open for ${logged(logs, CLOSED)[0]?.openForMs} ms with ${logged(logs, CLOSED)[0]?.probes} probes`,
@@ -145,8 +126,7 @@ describe('a destination that is down, then back', () => {
       (): Reply => (fixed ? { status: 200 } : { status: 401, body: '{"error":"bad token"}' }),
     );
     const { worker, logs } = workerFor(names, destination.url);
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await waitFor(() => logged(logs, OPENED).length > 0, 30_000, 'breaker open');
       expect(String(logged(logs, OPENED)[0]?.reason)).toContain('HTTP 401');
       const whileBroken = await readyz(worker.port);
@@ -157,10 +137,7 @@ describe('a destination that is down, then back', () => {
       expect(await recordCount(admin, names.dlq)).toBe(0);
       fixed = true;
       await destination.until(() => deliveredIds(destination).size === COUNT, 60_000);
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     expect(await recordCount(admin, names.dlq)).toBe(0);
     console.log(
       `401 for everything: ${destination.arrivals.filter((a) => a.status === 401).length} attempts answered 401, none dead-lettered`,

@@ -1,19 +1,11 @@
 import { configuredTopics, ensureTopics, loadConfig } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { type Arrival, startDestination } from './support/destination.ts';
 import { inProcessWorker, type StartedWorker } from './support/in-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'group-hold-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('group-hold-test');
 
 const HOLD_MS = 3000;
 

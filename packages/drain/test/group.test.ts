@@ -1,65 +1,39 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import {
   type BusiestWindow,
   busiestWindow,
   maxInWindow,
   timesText,
 } from '../../../test-support/window-check.ts';
-import { produceBacklog } from './support/backlog.ts';
-import { startDestination } from './support/destination.ts';
+import { drainTestKafka } from './support/backlog.ts';
+import { preciseNow, startDestination } from './support/destination.ts';
 import { achievedInSpan } from './support/rate.ts';
 import {
   attemptStarts,
+  pacedWorkerEnv,
   spawnWorker,
   type WorkerProcess,
-  workerEnv,
 } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-group-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { backlog } = drainTestKafka('drain-group-test');
 
 const N = 20;
 const PERIOD = 1000;
 const STEADY_MS = 4000;
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('three worker processes joining and leaving while draining', () => {
   it('keep the group at 20 per second: never more in a period, at least 95% of it between rebalances', async () => {
-    const topic = uniqueName('group');
-    const group = uniqueName('group-group');
-    await ensureTopics(admin, [
-      { topic, numPartitions: 6, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    await produceBacklog(kafka, topic, { count: 1500, partitions: 6 });
+    const names = (await backlog('group', { count: 1500, partitions: 6 })).env;
     const destination = await startDestination();
-    const env = workerEnv({
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC: topic,
-      DRAIN_GROUP: group,
-      RATE_MESSAGES: String(N),
-      RATE_PERIOD: `${PERIOD}ms`,
-      SINK: 'http',
-      SINK_URL: destination.url,
-      LOG_LEVEL: 'debug',
-    });
+    const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const workers: WorkerProcess[] = [];
     /** When each join or leave began (test clock = destination clock), and who is in after it. */
     const events: { at: number; members: string[] }[] = [];
     const gone = new Set<string>();
     const members = (): string[] => workers.filter((w) => !gone.has(w.name)).map((w) => w.name);
     const join = async (name: string): Promise<WorkerProcess> => {
-      const at = now();
+      const at = preciseNow();
       const worker = spawnWorker(name, env);
       workers.push(worker);
       events.push({ at, members: members() });
@@ -68,7 +42,7 @@ describe('three worker processes joining and leaving while draining', () => {
     };
     const leave = async (worker: WorkerProcess): Promise<void> => {
       gone.add(worker.name);
-      events.push({ at: now(), members: members() });
+      events.push({ at: preciseNow(), members: members() });
       worker.terminate();
       expect(await worker.exited).toBe(0);
     };
@@ -85,7 +59,7 @@ describe('three worker processes joining and leaving while draining', () => {
       await sleep(STEADY_MS + PERIOD);
       await leave(c);
       await sleep(STEADY_MS + PERIOD);
-      end = now();
+      end = preciseNow();
       await leave(a);
     } finally {
       for (const worker of workers) worker.signal('SIGKILL');

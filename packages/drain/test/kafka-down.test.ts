@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,8 +13,6 @@ import {
 import { produceBacklog } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
 import { spawnWorker, workerEnv } from './support/worker-process.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `url` until it answers `status`; resolves with the JSON body of that answer. */
 async function untilStatus(

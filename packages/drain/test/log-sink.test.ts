@@ -1,36 +1,15 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka } from './support/backlog.ts';
 import { spawnWorker, workerEnv } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-log-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { backlog } = drainTestKafka('drain-log-test');
 
 describe('pnpm drain with the default log sink', () => {
   it('prints one JSON line per delivery, with the body, in order per partition', async () => {
-    const topic = uniqueName('log');
-    await ensureTopics(admin, [
-      { topic, numPartitions: 2, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    const produced = await produceBacklog(kafka, topic, { count: 8, partitions: 2 });
+    const { topic, env: names, produced } = await backlog('log', { count: 8, partitions: 2 });
     const worker = spawnWorker(
       'log',
-      workerEnv({
-        KAFKA_BROKERS: testBrokers().join(','),
-        KAFKA_TOPIC: topic,
-        DRAIN_GROUP: uniqueName('log-group'),
-        RATE_MESSAGES: '50',
-        RATE_PERIOD: '1s',
-      }),
+      workerEnv({ ...names, RATE_MESSAGES: '50', RATE_PERIOD: '1s' }),
     );
     try {
       const deliveredLines = () => worker.lines.filter((l) => l.msg === 'delivered');

@@ -1,19 +1,9 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
 import { spawnWorker, workerEnv } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-metrics-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { backlog } = drainTestKafka('drain-metrics-test');
 
 /** Sum of the samples of `name` whose labels include every `labels` pair; undefined if none. */
 function metric(
@@ -40,12 +30,10 @@ const PARTITIONS = 2;
 
 describe('the metrics the README tells operators to watch', () => {
   it('exist on a drain worker and move with what it does', async () => {
-    const topic = uniqueName('metrics');
-    await ensureTopics(admin, [
-      { topic, numPartitions: PARTITIONS, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    const produced = await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS });
+    const { env: names, produced } = await backlog('metrics', {
+      count: COUNT,
+      partitions: PARTITIONS,
+    });
     // m-3 is refused for good (dead-lettered at once); m-5 fails once, then is taken.
     const destination = await startDestination((arrival) => {
       if (arrival.id === 'm-3') return { status: 400 };
@@ -54,15 +42,7 @@ describe('the metrics the README tells operators to watch', () => {
     });
     const worker = spawnWorker(
       'metrics',
-      workerEnv({
-        KAFKA_BROKERS: testBrokers().join(','),
-        KAFKA_TOPIC: topic,
-        DRAIN_GROUP: uniqueName('metrics-group'),
-        RATE_MESSAGES: '20',
-        RATE_PERIOD: '1s',
-        SINK: 'http',
-        SINK_URL: destination.url,
-      }),
+      workerEnv({ ...names, ...destination.sinkEnv, RATE_MESSAGES: '20', RATE_PERIOD: '1s' }),
     );
     try {
       const listening = await worker.waitForLog('drain worker listening', 60_000);

@@ -1,49 +1,35 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
-import { createTopicPair, recordCount } from './support/topics.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
+import { recordCount } from './support/topics.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-poison-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-poison-test');
 
 describe('a poison message', () => {
   it('is dead-lettered after sink.maxAttempts while its neighbours flow; the breaker stays closed', async () => {
-    const { topic, dlq } = await createTopicPair(admin, uniqueName('poison'), 6);
-    await produceBacklog(kafka, topic, { count: 36, partitions: 6, prefix: 'p' });
+    const { env: names, dlq } = await backlog('poison', {
+      count: 36,
+      partitions: 6,
+      prefix: 'p',
+    });
     const destination = await startDestination(
       (arrival): Reply => (arrival.id === 'p-7' ? { status: 500, body: 'boom' } : { status: 200 }),
     );
     const { worker, logs } = inProcessWorker({
-      KAFKA_TOPIC: topic,
-      DLQ_TOPIC: dlq,
-      DRAIN_GROUP: uniqueName('poison-group'),
+      ...names,
+      ...destination.sinkEnv,
       RATE_MESSAGES: '20',
       RATE_PERIOD: '1s',
-      SINK: 'http',
-      SINK_URL: destination.url,
     });
-    await worker.start();
-    let metrics = '';
-    try {
+    const metrics = await whileDraining(worker, destination, async () => {
       await destination.until((a) => a.filter((x) => x.status === 200).length === 35, 60_000);
       const deadAt = Date.now() + 30_000;
       while ((await recordCount(admin, dlq)) < 1 && Date.now() < deadAt) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+      return await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    });
     const poisonAttempts = destination.arrivals.filter((a) => a.id === 'p-7');
     expect(poisonAttempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
     expect(await recordCount(admin, dlq)).toBe(1);

@@ -1,47 +1,24 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { describe, expect, it } from 'vitest';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { drainTestKafka } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
 import { achievedRate } from './support/rate.ts';
-import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';
+import { attemptStarts, pacedWorkerEnv, spawnWorker } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-rate-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-rate-test');
 
 describe('one worker with a backlog', () => {
   it('holds 20 per second over a 6-partition topic: never more than 20 in a period, at least 99% of it', async () => {
-    const topic = uniqueName('rate');
-    const group = uniqueName('rate-group');
-    await ensureTopics(admin, [
-      { topic, numPartitions: 6, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    const produced = await produceBacklog(kafka, topic, { count: 300, partitions: 6 });
+    const {
+      topic,
+      group,
+      env: names,
+      produced,
+    } = await backlog('rate', { count: 300, partitions: 6 });
     const destination = await startDestination();
     // `pnpm drain` in its own process, as it runs in production: its event loop is not the
     // destination's.
-    const worker = spawnWorker(
-      'worker',
-      workerEnv({
-        KAFKA_BROKERS: testBrokers().join(','),
-        KAFKA_TOPIC: topic,
-        DRAIN_GROUP: group,
-        RATE_MESSAGES: '20',
-        RATE_PERIOD: '1s',
-        SINK: 'http',
-        SINK_URL: destination.url,
-        LOG_LEVEL: 'debug',
-      }),
-    );
+    const worker = spawnWorker('worker', pacedWorkerEnv(names, destination.sinkEnv, 20, 1000));
     try {
       await destination.until((a) => new Set(a.map((x) => x.id)).size >= produced.length, 60_000);
       worker.terminate();

@@ -1,21 +1,14 @@
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
 import { runReplayCommand } from './support/replay-process.ts';
 import { createTopicPair, recordCount } from './support/topics.ts';
 import { waitFor } from './support/wait.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-replay-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('drain-replay-test');
 
 async function readAll(topic: string, count: number): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('replay-reader') });
@@ -53,8 +46,7 @@ describe('pnpm replay', () => {
       SINK: 'http',
       SINK_URL: destination.url,
     });
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await waitFor(async () => (await recordCount(admin, dlq)) === 1, 30_000, 'rp-1 dead');
       // A record someone else wrote to the dead-letter topic: skipped, named by its offset.
       const producer = kafka.producer();
@@ -83,10 +75,7 @@ describe('pnpm replay', () => {
       await destination.until((a) => a.some((x) => x.id === 'rp-1' && x.status === 200), 30_000);
       // Time for a doubled replay to show up, if there were one.
       await new Promise((resolve) => setTimeout(resolve, 2000));
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     expect(destination.arrivals.filter((a) => a.id === 'rp-1').map((a) => a.status)).toEqual([
       422, 200,
     ]);

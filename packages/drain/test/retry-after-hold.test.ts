@@ -1,51 +1,38 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
-import { type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
-import { createTopicPair, recordCount } from './support/topics.ts';
+import { describe, expect, it } from 'vitest';
+import { drainTestKafka } from './support/backlog.ts';
+import { preciseNow, type Reply, startDestination } from './support/destination.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
+import { recordCount } from './support/topics.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-retry-after-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { admin, backlog } = drainTestKafka('drain-retry-after-test');
 
 describe('429 with Retry-After', () => {
   it('holds every partition of the worker until the time the destination named', async () => {
-    const { topic, dlq } = await createTopicPair(admin, uniqueName('retry-after'), 6);
-    await produceBacklog(kafka, topic, { count: 60, partitions: 6, prefix: 'r' });
+    const { env: names, dlq } = await backlog('retry-after', {
+      count: 60,
+      partitions: 6,
+      prefix: 'r',
+    });
     let throttledAt: number | undefined;
     const destination = await startDestination((_arrival, arrivals): Reply => {
       if (arrivals.length === 20) {
-        throttledAt = performance.timeOrigin + performance.now();
+        throttledAt = preciseNow();
         return { status: 429, headers: { 'retry-after': '2' } };
       }
       return { status: 200 };
     });
     const { worker, logs } = inProcessWorker({
-      KAFKA_TOPIC: topic,
-      DLQ_TOPIC: dlq,
-      DRAIN_GROUP: uniqueName('retry-after-group'),
+      ...names,
+      ...destination.sinkEnv,
       RATE_MESSAGES: '20',
       RATE_PERIOD: '1s',
-      SINK: 'http',
-      SINK_URL: destination.url,
     });
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await destination.until(
         (a) => new Set(a.filter((x) => x.status === 200).map((x) => x.id)).size === 60,
         60_000,
       );
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     const at = throttledAt ?? 0;
     const held = logs.filter((l) => l.msg.startsWith('worker held'));
     expect(held).toHaveLength(1);

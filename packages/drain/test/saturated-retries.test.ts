@@ -1,20 +1,10 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { describe, expect, it } from 'vitest';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { drainTestKafka } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
-import { attemptStarts, spawnWorker, workerEnv } from './support/worker-process.ts';
+import { attemptStarts, pacedWorkerEnv, spawnWorker } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-saturated-retries-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { backlog } = drainTestKafka('drain-saturated-retries-test');
 
 const N = 20;
 const PERIOD = 1000;
@@ -23,28 +13,14 @@ const PARTITIONS = 4;
 
 describe('retries while the rate is saturated', () => {
   it('count toward the rate: at most N attempts per period arrive, retries included', async () => {
-    const topic = uniqueName('saturated');
-    await ensureTopics(admin, [
-      { topic, numPartitions: PARTITIONS, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    const produced = await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS });
+    const { env: names, produced } = await backlog('saturated', {
+      count: COUNT,
+      partitions: PARTITIONS,
+    });
     // About half the attempts fail, at random per attempt: message failures, which the worker
     // retries (each retry takes a permit), not a destination outage.
     const destination = await startDestination(() => ({ status: Math.random() < 0.5 ? 503 : 200 }));
-    const worker = spawnWorker(
-      'saturated',
-      workerEnv({
-        KAFKA_BROKERS: testBrokers().join(','),
-        KAFKA_TOPIC: topic,
-        DRAIN_GROUP: uniqueName('saturated-group'),
-        RATE_MESSAGES: String(N),
-        RATE_PERIOD: `${PERIOD}ms`,
-        SINK: 'http',
-        SINK_URL: destination.url,
-        LOG_LEVEL: 'debug',
-      }),
-    );
+    const worker = spawnWorker('saturated', pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD));
     try {
       const settled = (a: typeof destination.arrivals) => {
         const done = new Set(a.filter((x) => x.status === 200).map((x) => x.id));

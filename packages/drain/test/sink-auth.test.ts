@@ -1,32 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { describe, expect, it } from 'vitest';
+import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
+import { topicWithBacklog } from './support/backlog.ts';
 import { startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
 import { tampered, type Verdict, verifies } from './support/verifying-destination.ts';
 import { spawnWorker, workerEnv } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-sink-auth-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('drain-sink-auth-test');
 
 const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 async function backlog(prefix: string, count: number) {
-  const topic = uniqueName(prefix);
-  await ensureTopics(admin, [
-    { topic, numPartitions: 2, replicationFactor: 1 },
-    { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-  ]);
-  const produced = await produceBacklog(kafka, topic, { count, partitions: 2, prefix });
+  const { topic, produced } = await topicWithBacklog(kafka, admin, prefix, {
+    count,
+    partitions: 2,
+    prefix,
+  });
   return { topic, ids: produced.map((p) => p.id) };
 }
 
@@ -66,16 +56,12 @@ describe('signed deliveries (Standard Webhooks)', () => {
       SINK_URL: destination.url,
       SINK_SIGNING_SECRET: secret,
     });
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await destination.until(
         (arrivals) => new Set(arrivals.filter((a) => a.status === 200).map((a) => a.id)).size === 6,
         45_000,
       );
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     // Each record was signed on a first attempt and on a retry. It may have had more arrivals:
     // once every first attempt fails the breaker can open, and an attempt refused while it is
     // open is not counted against its record, so that record goes out again as attempt 1.
@@ -124,13 +110,9 @@ describe('signed deliveries (Standard Webhooks)', () => {
       SINK_URL: destination.url,
       SINK_SIGNING_SECRET: `${oldSecret} ${newSecret_}`,
     });
-    await worker.start();
-    try {
+    await whileDraining(worker, destination, async () => {
       await destination.until((arrivals) => arrivals.length >= 8, 45_000);
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+    });
     expect(verdicts.map((v) => v.id).sort()).toEqual([...ids].sort());
     expect(verdicts.filter((v) => v.secret === 0 && v.valid)).toHaveLength(4);
     expect(verdicts.filter((v) => v.secret === 1 && v.valid)).toHaveLength(4);
@@ -165,7 +147,6 @@ describe('credentials and custom headers', () => {
       workerEnv({
         ...fast,
         LOG_LEVEL: 'debug',
-        KAFKA_BROKERS: testBrokers().join(','),
         KAFKA_TOPIC: topic,
         DRAIN_GROUP: uniqueName('creds-group'),
         SINK_URL: url,

@@ -1,19 +1,12 @@
 import { ensureTopics } from '@kafka-throttle/common';
-import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { type Reply, startDestination } from './support/destination.ts';
-import { inProcessWorker } from './support/in-process.ts';
+import { inProcessWorker, whileDraining } from './support/in-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-failures-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { kafka, admin } = testKafkaWithAdmin('drain-failures-test');
 
 /** What the destination answers to each record, attempt by attempt (then 200). */
 const script: Record<string, Reply[]> = {
@@ -77,18 +70,13 @@ describe('a destination that fails', () => {
       SINK_BACKOFF_BASE: '50ms',
       SINK_BACKOFF_MAX: '200ms',
     });
-    await worker.start();
-    let metrics = '';
-    try {
+    const metrics = await whileDraining(worker, destination, async () => {
       await destination.until((a) => a.some((x) => x.id === 'f-5' && x.status === 200), 60_000);
       const base = `http://127.0.0.1:${worker.port}`;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
-      metrics = await (await fetch(`${base}/metrics`)).text();
-    } finally {
-      await worker.stop();
-      await destination.close();
-    }
+      return await (await fetch(`${base}/metrics`)).text();
+    });
 
     const attemptsOf = (id: string) => destination.arrivals.filter((a) => a.id === id);
     // In partition order, each record only once its predecessor was settled.

@@ -1,25 +1,16 @@
-import { ensureTopics } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
-import { produceBacklog } from './support/backlog.ts';
-import { startDestination } from './support/destination.ts';
+import { drainTestKafka } from './support/backlog.ts';
+import { preciseNow, startDestination } from './support/destination.ts';
 import {
   attemptStarts,
+  pacedWorkerEnv,
   spawnWorker,
   type WorkerProcess,
-  workerEnv,
 } from './support/worker-process.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-take-over-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { backlog } = drainTestKafka('drain-take-over-test');
 
 const N = 30;
 const PERIOD = 1000;
@@ -27,34 +18,20 @@ const PARTITIONS = 6;
 const COUNT = 900;
 /** Past the group's session timeout (10 s): the stopped member is dropped meanwhile. */
 const STOPPED_MS = 14_000;
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a take-over while the rate is saturated', () => {
   it('one worker SIGKILLed, another SIGSTOPped past its session: at most N per period, every id, order per partition, few duplicates', async () => {
-    const topic = uniqueName('take-over');
-    const group = uniqueName('take-over-group');
-    await ensureTopics(admin, [
-      { topic, numPartitions: PARTITIONS, replicationFactor: 1 },
-      { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ]);
-    const produced = await produceBacklog(kafka, topic, { count: COUNT, partitions: PARTITIONS });
+    const { env: names, produced } = await backlog('take-over', {
+      count: COUNT,
+      partitions: PARTITIONS,
+    });
     const partitionOf = new Map(produced.map((p) => [p.id, p.partition]));
     const destination = await startDestination();
-    const env = workerEnv({
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC: topic,
-      DRAIN_GROUP: group,
-      RATE_MESSAGES: String(N),
-      RATE_PERIOD: `${PERIOD}ms`,
-      SINK: 'http',
-      SINK_URL: destination.url,
-      LOG_LEVEL: 'debug',
-    });
+    const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const workers: WorkerProcess[] = [];
     try {
       for (const name of ['killed', 'stopped', 'survivor']) {
-        const since = now();
+        const since = preciseNow();
         const worker = spawnWorker(name, env);
         workers.push(worker);
         await worker.waitForLog('partitions assigned', 60_000, since);

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 interface HistoryPoint {
   at: number;
   delivered: number;
+  retried: number;
   deadLettered: number;
   limit: number;
 }
@@ -25,6 +26,12 @@ interface Member {
   host: string;
   partitions: number[];
   share: number;
+}
+interface ReplayAnswer {
+  dryRun: boolean;
+  moved: number;
+  filtered: number;
+  malformed: number;
 }
 interface ErrorBody {
   error?: { code: string; message: string };
@@ -53,7 +60,13 @@ class HttpError extends Error {
   }
 }
 
-async function call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<T> {
   const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
@@ -61,7 +74,7 @@ async function call<T>(token: string, method: string, path: string, body?: unkno
     headers,
     body: body === undefined ? null : JSON.stringify(body),
     cache: 'no-store',
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const parsed = (await response.json()) as T & ErrorBody;
   if (!response.ok) {
@@ -92,11 +105,12 @@ function createChart(): uPlot {
       series: [
         {},
         { label: 'delivered/s', stroke: '#3d6fd9', width: 2 },
+        { label: 'retried/s', stroke: '#e08a00', width: 2 },
         { label: 'dead-lettered/s', stroke: '#b3261e', width: 2 },
         { label: 'limit/s', stroke: '#2e7d32', width: 1, dash: [6, 4], points: { show: false } },
       ],
     },
-    [[], [], [], []],
+    [[], [], [], [], []],
     target,
   );
 }
@@ -106,20 +120,25 @@ function showHistory(chart: uPlot, history: History): void {
   chart.setData([
     points.map((p) => p.at / 1000),
     points.map((p) => p.delivered),
+    points.map((p) => p.retried),
     points.map((p) => p.deadLettered),
     points.map((p) => p.limit),
   ]);
   const last = points[points.length - 1];
   text('delivered-now', last ? last.delivered.toFixed(1) : '0');
+  text('retried-now', last ? last.retried.toFixed(1) : '0');
   text('dead-now', last ? last.deadLettered.toFixed(1) : '0');
   let delivered = 0;
+  let retried = 0;
   let dead = 0;
   for (let i = 1; i < points.length; i++) {
     const seconds = ((points[i]?.at ?? 0) - (points[i - 1]?.at ?? 0)) / 1000;
     delivered += (points[i]?.delivered ?? 0) * seconds;
+    retried += (points[i]?.retried ?? 0) * seconds;
     dead += (points[i]?.deadLettered ?? 0) * seconds;
   }
   text('delivered-total', String(Math.round(delivered)));
+  text('retried-total', String(Math.round(retried)));
   text('dead-total', String(Math.round(dead)));
   el('chart').dataset.points = String(points.length);
 }
@@ -265,6 +284,51 @@ function run(token: string): void {
     if (field('rate-burst') !== '') body.burst = numberOr(field('rate-burst'));
     void act('PUT', '/rate', body);
   };
+  setUpReplay(token, signedOut);
+}
+
+/** A replay moves records: the page shows what a dry run counts first and asks to go on. */
+function setUpReplay(token: string, signedOut: (error: unknown) => boolean): void {
+  // A replay reads the whole dead-letter topic: give it longer than a status read.
+  const replay = (dryRun: boolean) =>
+    call<ReplayAnswer>(token, 'POST', '/replay', { dryRun }, 120_000);
+  const buttons = ['replay', 'replay-go', 'replay-cancel'].map((id) => el<HTMLButtonElement>(id));
+  const busy = (on: boolean) => {
+    for (const button of buttons) button.disabled = on;
+  };
+  const attempt = async (work: () => Promise<void>) => {
+    text('replay-error', '');
+    busy(true);
+    try {
+      await work();
+    } catch (error) {
+      el('replay-confirm').hidden = true;
+      text('replay-result', '');
+      if (!signedOut(error))
+        text('replay-error', error instanceof Error ? error.message : String(error));
+    } finally {
+      busy(false);
+    }
+  };
+  el('replay').onclick = () =>
+    void attempt(async () => {
+      text('replay-result', 'Counting…');
+      const dry = await replay(true);
+      text('replay-result', '');
+      text('replay-count', String(dry.moved));
+      el('replay-confirm').hidden = false;
+    });
+  el('replay-cancel').onclick = () => {
+    el('replay-confirm').hidden = true;
+  };
+  el('replay-go').onclick = () =>
+    void attempt(async () => {
+      el('replay-confirm').hidden = true;
+      text('replay-result', 'Moving…');
+      const done = await replay(false);
+      text('replay-result', `Moved ${done.moved} back into the request topic.`);
+      el('replay-result').dataset.moved = String(done.moved);
+    });
 }
 
 function showLogin(message: string): void {

@@ -31,19 +31,38 @@ export type IngestErrorCode = keyof typeof ERROR_STATUS;
 /** Seconds a client is asked to wait before retrying a 503: long enough for a reconnect. */
 export const RETRY_AFTER_SECONDS = 2;
 
-export interface ErrorBody {
-  error: { code: IngestErrorCode; message: string };
+export interface ErrorBody<Code extends string = IngestErrorCode> {
+  error: { code: Code; message: string };
 }
 
-/** An error that becomes an HTTP answer: its status follows from its code. */
-export class IngestError extends ThrottleError {
-  declare readonly code: IngestErrorCode;
+/**
+ * An error that becomes an HTTP answer: its status follows from its code, through the code table
+ * of the API that answers it.
+ */
+export abstract class HttpError<Code extends string> extends ThrottleError {
+  declare readonly code: Code;
   readonly status: number;
 
-  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
+  protected constructor(
+    statuses: Readonly<Record<Code, number>>,
+    code: Code,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
+    this.status = statuses[code];
+  }
+
+  toBody(): ErrorBody<Code> {
+    return errorBody(this.code, this.message);
+  }
+}
+
+/** An error of the ingest API (its codes and statuses: `ERROR_STATUS`). */
+export class IngestError extends HttpError<IngestErrorCode> {
+  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
+    super(ERROR_STATUS, code, message, options);
     this.name = 'IngestError';
-    this.status = ERROR_STATUS[code];
   }
 
   /** 503s tell the client when to come back; nothing else is worth retrying as is. */
@@ -55,13 +74,9 @@ export class IngestError extends ThrottleError {
   get closesConnection(): boolean {
     return this.code === 'body_too_large' || this.code === 'shutting_down';
   }
-
-  toBody(): ErrorBody {
-    return errorBody(this.code, this.message);
-  }
 }
 
-export function errorBody(code: IngestErrorCode, message: string): ErrorBody {
+export function errorBody<Code extends string>(code: Code, message: string): ErrorBody<Code> {
   return { error: { code, message } };
 }
 

@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { testBrokers, testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import {
-  isReady,
   postRecord,
   type RunningIngest,
   startIngest,
+  startReadyIngest,
   waitFor,
 } from './support/service-harness.ts';
 
 const TOKEN = `admin-${randomUUID()}`;
-const kafka = new Kafka({
-  clientId: 'admin-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = testKafka('admin-test');
 const admin = kafka.admin();
 let ingest: RunningIngest;
 let adminUrl: string;
@@ -56,18 +51,19 @@ async function controlEnd(): Promise<string | undefined> {
 
 beforeAll(async () => {
   await admin.connect();
-  ingest = await startIngest({
-    KAFKA_BROKERS: testBrokers().join(','),
-    KAFKA_TOPIC: uniqueName('admin'),
-    KAFKA_PARTITIONS: '3',
-    DRAIN_GROUP: uniqueName('admin-group'),
-    RATE_MESSAGES: '20',
-    RATE_PERIOD: '1s',
-    ADMIN_TOKEN: TOKEN,
-    ADMIN_PORT: '0',
-  });
+  ingest = await startReadyIngest(
+    {
+      KAFKA_TOPIC: uniqueName('admin'),
+      KAFKA_PARTITIONS: '3',
+      DRAIN_GROUP: uniqueName('admin-group'),
+      RATE_MESSAGES: '20',
+      RATE_PERIOD: '1s',
+      ADMIN_TOKEN: TOKEN,
+      ADMIN_PORT: '0',
+    },
+    120_000,
+  );
   adminUrl = `http://127.0.0.1:${ingest.service.adminPort}`;
-  await waitFor(() => isReady(ingest.url), 120_000, 'ingest ready');
   // Writes answer 503 not_ready until the control topic has been read once.
   await waitFor(async () => (await call('POST', '/resume')).status === 200, 120_000, 'admin ready');
 });

@@ -1,31 +1,20 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import {
-  isReady,
   postRecord,
   type RunningIngest,
-  startIngest,
+  startReadyIngest,
   waitFor,
 } from './support/service-harness.ts';
 import { readTopic } from './support/topic-records.ts';
 
-const kafka = new Kafka({
-  clientId: 'ingest-kafka-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = testKafka('ingest-kafka-test');
 
 describe('ingest against a real broker', () => {
   let ingest: RunningIngest;
 
   beforeAll(async () => {
-    ingest = await startIngest({
-      KAFKA_BROKERS: testBrokers().join(','),
-      KAFKA_TOPIC: uniqueName('ingest'),
-      KAFKA_PARTITIONS: '3',
-    });
-    await waitFor(() => isReady(ingest.url), 60_000, 'readyz 200');
+    ingest = await startReadyIngest({ KAFKA_TOPIC: uniqueName('ingest'), KAFKA_PARTITIONS: '3' });
   });
   afterAll(() => ingest?.service.stop());
 
@@ -127,12 +116,10 @@ describe('ingest against a real broker', () => {
 describe('graceful stop against a real broker', () => {
   it('answers every request in flight with its real 202 before stopping', async () => {
     // A long linger holds the requests in the batcher, so they are surely in flight at stop.
-    const ingest = await startIngest({
-      KAFKA_BROKERS: testBrokers().join(','),
+    const ingest = await startReadyIngest({
       KAFKA_TOPIC: uniqueName('ingest-stop'),
       INGEST_LINGER: '30s',
     });
-    await waitFor(() => isReady(ingest.url), 60_000, 'readyz 200');
     const count = 40;
     const answers = Array.from({ length: count }, (_, i) =>
       postRecord(ingest.url, `stop-${i}`, JSON.stringify({ stop: i })),

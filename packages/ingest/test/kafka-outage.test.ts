@@ -12,6 +12,7 @@ import {
   postRecord,
   type RunningIngest,
   startIngest,
+  untilReady,
   waitFor,
 } from './support/service-harness.ts';
 import { readTopic } from './support/topic-records.ts';
@@ -58,7 +59,7 @@ describe('ingest while Kafka comes and goes', () => {
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
 
     broker = await startBroker({ dir, port, controllerPort });
-    await waitFor(() => isReady(ingest.url), 90_000, 'readyz 200 once Kafka is up');
+    await untilReady(ingest.url, 90_000, 'readyz 200 once Kafka is up');
     const accepted = await postRecord(ingest.url, 'after-kafka', '{"early":false}');
     expect(accepted.status).toBe(202);
   });
@@ -96,7 +97,7 @@ describe('ingest while Kafka comes and goes', () => {
     );
     running = false;
     await Promise.all(clients);
-    await waitFor(() => isReady(ingest.url), 60_000, 'readyz 200 after Kafka returned');
+    await untilReady(ingest.url, 60_000, 'readyz 200 after Kafka returned');
 
     for (const answer of answers) {
       expect([202, 503]).toContain(answer.status);
@@ -168,7 +169,7 @@ describe('ingest while Kafka comes and goes', () => {
       120_000,
       '202 after the broker woke up',
     );
-    await waitFor(() => isReady(ingest.url), 60_000, 'readyz 200');
+    await untilReady(ingest.url, 60_000, 'readyz 200');
     const kafka = new Kafka({
       clientId: 'hang-reader',
       brokers: [`127.0.0.1:${port}`],

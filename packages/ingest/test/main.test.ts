@@ -1,69 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/kafka/broker.ts';
 import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import { isReady, postRecord, waitFor } from './support/service-harness.ts';
+import { ingestProcesses, listeningUrl } from './support/ingest-process.ts';
+import { postRecord, untilReady } from './support/service-harness.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const children: ChildProcess[] = [];
-
-interface Started {
-  child: ChildProcess;
-  lines: () => { msg?: string; level?: number; port?: number }[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `pnpm ingest` as a real process: node with tsx, the way the root script runs it. */
-function runIngest(env: Record<string, string>, args: string[] = []): Started {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'packages/ingest/src/main.ts', ...args],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', INGEST_HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return {
-    child,
-    exited,
-    stderr: () => stderr,
-    lines: () =>
-      stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line)),
-  };
-}
-
-async function listeningUrl(started: Started): Promise<string> {
-  await waitFor(
-    () => started.lines().some((l) => l.msg === 'ingest listening'),
-    60_000,
-    'the "ingest listening" line',
-  );
-  const port = started.lines().find((l) => l.msg === 'ingest listening')?.port;
-  return `http://127.0.0.1:${port}`;
-}
-
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-});
+const runIngest = ingestProcesses();
 
 describe('pnpm ingest (main.ts)', () => {
   it('exits 2 naming the key when the configuration is invalid', async () => {
@@ -114,7 +55,7 @@ describe('pnpm ingest (main.ts)', () => {
       INGEST_PORT: '0',
     });
     const url = await listeningUrl(started);
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    await untilReady(url);
     expect((await postRecord(url, 'from-main', '{"main":true}')).status).toBe(202);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('process_cpu_user_seconds_total');

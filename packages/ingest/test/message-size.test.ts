@@ -1,20 +1,9 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
-import {
-  isReady,
-  postRecord,
-  type RunningIngest,
-  startIngest,
-  waitFor,
-} from './support/service-harness.ts';
+import { testKafka, uniqueName } from '../../../test-support/kafka.ts';
+import { postRecord, type RunningIngest, startReadyIngest } from './support/service-harness.ts';
 import { readTopic } from './support/topic-records.ts';
 
-const kafka = new Kafka({
-  clientId: 'ingest-size-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = testKafka('ingest-size-test');
 const running: RunningIngest[] = [];
 
 afterEach(async () => {
@@ -22,9 +11,8 @@ afterEach(async () => {
 });
 
 async function ready(env: Record<string, string>): Promise<RunningIngest> {
-  const ingest = await startIngest({ KAFKA_BROKERS: testBrokers().join(','), ...env });
+  const ingest = await startReadyIngest(env);
   running.push(ingest);
-  await waitFor(() => isReady(ingest.url), 60_000, 'readyz 200');
   return ingest;
 }
 

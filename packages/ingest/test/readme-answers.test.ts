@@ -86,6 +86,13 @@ const head = (extra: string, length: number): string =>
 const probes: Record<string, () => Promise<Seen>> = {
   '`POST /` with `Content-Type: application/json` and any JSON value up to `ingest.maxBodyBytes`':
     () => postJson(JSON.stringify({ pad: 'x'.repeat(LIMIT - 20) })),
+  '`Expect: 100-continue` on a request ingest will read': () =>
+    raw(server, head('Expect: 100-continue\r\n', 2)),
+  '`GET /healthz`, `GET /readyz` while connected to Kafka with the topic present': async () => {
+    const health = await viaFetch('/healthz');
+    const ready = await viaFetch('/readyz');
+    return health.status === ready.status ? ready : health;
+  },
   'header `X-Throttle-Key: k`': () => postJson('{}', { 'x-throttle-key': 'k' }),
   'header `Idempotency-Key: x`': () => postJson('{}', { 'idempotency-key': 'readme-x' }),
   'the same `Idempotency-Key` again with the same body': async () => {

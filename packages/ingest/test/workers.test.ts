@@ -1,26 +1,19 @@
-import type { ChildProcess } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { testBrokers, testKafka, uniqueName } from '../../../test-support/kafka.ts';
 import {
   type IngestProcess,
+  ingestProcesses,
   listeningUrl,
   metricSum,
   type PostResult,
   postOnNewConnection,
-  spawnIngest,
 } from './support/ingest-process.ts';
-import { isReady, waitFor } from './support/service-harness.ts';
+import { untilReady, waitFor } from './support/service-harness.ts';
 import { readTopic } from './support/topic-records.ts';
 
-const children: ChildProcess[] = [];
-const kafka = new Kafka({ brokers: testBrokers(), logLevel: logLevel.NOTHING });
+const kafka = testKafka();
 
-function start(env: Record<string, string>): IngestProcess {
-  const started = spawnIngest(env);
-  children.push(started.child);
-  return started;
-}
+const start = ingestProcesses();
 
 function twoWorkers(topic: string, env: Record<string, string> = {}): IngestProcess {
   return start({
@@ -31,6 +24,16 @@ function twoWorkers(topic: string, env: Record<string, string> = {}): IngestProc
     LOG_LEVEL: 'debug',
     ...env,
   });
+}
+
+/** Two workers on a topic of their own, both listening, the service ready. */
+async function twoReadyWorkers(prefix: string) {
+  const topic = uniqueName(prefix);
+  const started = twoWorkers(topic);
+  const url = await listeningUrl(started);
+  await waitFor(() => workerPids(started).length === 2, 60_000, 'two workers listening');
+  await untilReady(url);
+  return { topic, started, url };
 }
 
 /** Pids of the workers that logged "ingest listening" (the primary logs it without a worker id). */
@@ -78,12 +81,6 @@ async function idsInTopic(topic: string): Promise<Set<string>> {
   return new Set((await readTopic(kafka, topic)).map((r) => r.headers.id ?? ''));
 }
 
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-});
-
 describe('ingest.workers', () => {
   it.each(['0', '-1', '65', 'many'])(
     'INGEST_WORKERS=%s: one config line, exit 2',
@@ -98,11 +95,7 @@ describe('ingest.workers', () => {
   );
 
   it('spreads requests over both workers, aggregates /metrics, and every 202 is in Kafka', async () => {
-    const topic = uniqueName('workers-spread');
-    const started = twoWorkers(topic);
-    const url = await listeningUrl(started);
-    await waitFor(() => workerPids(started).length === 2, 60_000, 'two workers listening');
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    const { topic, started, url } = await twoReadyWorkers('workers-spread');
 
     const results: PostResult[] = [];
     for (let i = 0; i < 20; i++) results.push(await postOnNewConnection(url, `spread-${i}`));
@@ -125,11 +118,7 @@ describe('ingest.workers', () => {
   });
 
   it('replaces a worker killed under load while the other keeps answering 202', async () => {
-    const topic = uniqueName('workers-kill');
-    const started = twoWorkers(topic);
-    const url = await listeningUrl(started);
-    await waitFor(() => workerPids(started).length === 2, 60_000, 'two workers listening');
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    const { topic, started, url } = await twoReadyWorkers('workers-kill');
 
     const load = steadyLoad(url, 2, 'kill');
     await waitFor(() => load.results.length >= 20, 30_000, '20 answers before the kill');
@@ -175,7 +164,7 @@ describe('ingest.workers', () => {
     const topic = uniqueName('workers-stop');
     const started = twoWorkers(topic, { LOG_LEVEL: 'info' });
     const url = await listeningUrl(started);
-    await waitFor(() => isReady(url), 60_000, 'readyz 200');
+    await untilReady(url);
 
     const load = steadyLoad(url, 4, 'stop');
     await waitFor(() => load.results.length >= 40, 30_000, '40 answers before the stop');

@@ -14,6 +14,7 @@ import {
   parseDesired,
   parseHold,
 } from './control-state.ts';
+import { createCountsTally, type DeliveryCounts, isCountsKey } from './delivery-counts.ts';
 
 export interface ControlFollowerOptions {
   kafka: Kafka;
@@ -39,6 +40,8 @@ export interface ControlFollower {
   /** True once `start` has caught up with the topic as it was when `start` was called. */
   readonly ready: boolean;
   current(): ControlState;
+  /** The workers' delivery counts summed (see delivery-counts.ts); they never change the state. */
+  counts(): DeliveryCounts;
   /** Called after each change that alters the state; returns the unsubscribe function. */
   onChange(listener: ControlListener): () => void;
   /** Resolves once every record written before the call has been applied: read your writes. */
@@ -74,6 +77,7 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
   const waiters = new Set<{ targets: Map<number, number>; resolve: () => void }>();
   const stopping = new AbortController();
   let state = configuredState(options.config);
+  const counts = createCountsTally();
   let ready = false;
   let consumer: Consumer | undefined;
   let running = false;
@@ -81,6 +85,11 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
 
   function apply(key: string, value: Buffer | null, offset: string): void {
     const previous = state;
+    // Counts are written every second by every worker: no listener (pacing) hears of them.
+    if (isCountsKey(key)) {
+      if (!counts.apply(key, value)) logger.warn({ key, offset }, 'malformed counts ignored');
+      return;
+    }
     if (key === CONTROL_KEYS.desired) {
       const desired = parseDesired(value);
       if (!desired) return void logger.warn({ key, offset }, 'malformed control record ignored');
@@ -208,6 +217,7 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
       return ready;
     },
     current: () => state,
+    counts: () => counts.total(),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -18,6 +18,13 @@ export interface DesiredState {
   /** Epoch ms when the change was written. */
   changedAt: number;
   reason: string;
+  /**
+   * The rate before the last rate change and when that change was written (kept by the
+   * changes after it), so that a worker starting while the change waits for its switch instant
+   * paces like the rest of the group until then. Absent in the configuration's state and in
+   * records written before it was added.
+   */
+  previous?: { rate: RateSetting; changedAt: number };
 }
 
 /**
@@ -110,7 +117,16 @@ export function parseDesired(value: Buffer | null): DesiredState | undefined {
     return undefined;
   }
   const typed = desired as DesiredState;
-  return rateProblem(typed.rate) ? undefined : typed;
+  if (rateProblem(typed.rate)) return undefined;
+  const previous = raw.previous as Record<string, unknown> | undefined;
+  const before = previous?.rate as Record<string, unknown> | undefined;
+  const previousRate = {
+    messages: before?.messages,
+    periodMs: before?.periodMs,
+    burst: before?.burst,
+  } as RateSetting;
+  if (typeof previous?.changedAt !== 'number' || rateProblem(previousRate)) return typed;
+  return { ...typed, previous: { rate: previousRate, changedAt: previous.changedAt } };
 }
 
 export function parseHold(value: Buffer | null): HoldState | undefined {

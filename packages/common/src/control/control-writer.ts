@@ -102,12 +102,21 @@ export function createControlWriter(options: ControlWriterOptions): ControlWrite
           wanted.rate.periodMs === current.rate.periodMs &&
           wanted.rate.burst === current.rate.burst;
         if (same) return { state: follower.current(), written: false };
+        const now = clock.now();
+        const rateChanged =
+          wanted.rate.messages !== current.rate.messages ||
+          wanted.rate.periodMs !== current.rate.periodMs ||
+          wanted.rate.burst !== current.rate.burst;
+        const previous = rateChanged
+          ? { rate: { ...current.rate }, changedAt: now }
+          : current.previous;
         await send(CONTROL_KEYS.desired, {
           paused: wanted.paused,
           rate: { ...wanted.rate },
           version: current.version + 1,
-          changedAt: clock.now(),
+          changedAt: now,
           reason: change.reason,
+          ...(previous ? { previous } : {}),
         });
         return { state: follower.current(), written: true };
       });

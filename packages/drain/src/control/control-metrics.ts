@@ -1,3 +1,4 @@
+import type { ClockOffset } from '@kafka-throttle/common';
 import { Gauge, type Registry } from 'prom-client';
 import type { AppliedControl } from './controlled-pacing.ts';
 
@@ -32,5 +33,35 @@ export function registerControlMetrics(registry: Registry, applied: () => Applie
     'drain_control_hold_until_seconds',
     'epoch seconds before which no attempt starts (0: no hold)',
     (a) => a.holdUntil / 1000,
+  );
+}
+
+/** This worker's clock offset from the Kafka cluster's, once measured (absent before). */
+export function registerClockMetrics(
+  registry: Registry,
+  offset: () => ClockOffset | undefined,
+): void {
+  const registers = [registry];
+  const gauge = (name: string, help: string, value: (o: ClockOffset) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const known = offset();
+        if (known) this.set(value(known) / 1000);
+        else this.reset();
+      },
+    });
+  };
+  gauge(
+    'drain_clock_offset_seconds',
+    "the Kafka cluster's clock minus this worker's (positive: this clock is behind)",
+    (o) => o.offsetMs,
+  );
+  gauge(
+    'drain_clock_offset_uncertainty_seconds',
+    'the offset is within this much of the truth (half the best recent round trip)',
+    (o) => o.uncertaintyMs,
   );
 }

@@ -151,4 +151,44 @@ describe('controlled pacing', () => {
     pacing.tryAcquire();
     expect(limiters).toHaveLength(2);
   });
+
+  it('switches at the instant even when it asked for nothing, so the next change starts from there', () => {
+    const { pacing, limiters, at } = setUp();
+    pacing.apply(state());
+    pacing.apply(state({ rate: RATE_5, version: 2, changedAt: 10_000_250 }));
+    // Paused or without work, this worker asks for no permit across the switch at 10_002_000.
+    at(10_002_500);
+    pacing.apply(state({ rate: RATE_20, version: 3, changedAt: 10_002_500 }));
+    expect(limiters.map((l) => l.rate)).toEqual([RATE_20, RATE_5]);
+    expect(pacing.applied()).toMatchObject({
+      rate: RATE_5,
+      pending: { rate: RATE_20, at: rateSwitchAt(RATE_5, RATE_20, 10_002_500) },
+    });
+  });
+
+  it('keeps a shorter new period quiet until one old period has passed since the switch', () => {
+    const { pacing, limiters, at } = setUp();
+    const fast: RateSetting = { messages: 20, periodMs: 250, burst: 20 };
+    pacing.apply(state());
+    pacing.apply(state({ rate: fast, version: 2, changedAt: 10_000_250 }));
+    at(10_002_000);
+    expect(pacing.tryAcquire()).toEqual({ granted: false, nextAt: 10_002_750 });
+    expect(limiters[1]?.assigned).toEqual([]);
+    at(10_002_750);
+    expect(pacing.tryAcquire()).toEqual({ granted: true });
+    expect(limiters[1]?.assigned).toEqual([[0, 1]]);
+  });
+
+  it('paces a worker that starts while a change waits for its instant at the rate before it', () => {
+    const { pacing, limiters } = setUp();
+    const changedAt = 10_000_000;
+    pacing.apply(
+      state({ rate: RATE_5, version: 3, changedAt, previous: { rate: RATE_20, changedAt } }),
+    );
+    expect(limiters.map((l) => l.rate)).toEqual([RATE_20]);
+    expect(pacing.applied().pending).toEqual({
+      rate: RATE_5,
+      at: rateSwitchAt(RATE_20, RATE_5, changedAt),
+    });
+  });
 });

@@ -46,10 +46,13 @@ const NEVER: Permit = Object.freeze({ granted: false, nextAt: Number.POSITIVE_IN
  * The rate limiter under the group's control state. Nothing is granted before the control topic
  * has been read, while paused, or before a hold ends. A rate change is switched in at the
  * instant every worker computes from the record (see rate-switch.ts): until then the old
- * limiter paces; from then a fresh one, whose partitions wait one period before spending, so
- * no window of a period holds permits of both rates: before the switch at most the old limit,
- * after it at most the new. Pause and hold keep the limiter and its history, so resuming
- * cannot burst beyond the rate.
+ * limiter paces; from then a fresh one, whose partitions wait one new period before spending,
+ * and also until one old period has passed since the switch when the old period was longer.
+ * So no window of either period holds permits of both rates: one starting before the switch
+ * at most the old limit, one starting after it at most the new. A worker that asked for
+ * nothing meanwhile (paused, held, without partitions) still switches at that instant, so the
+ * next change is computed from the same rate everywhere. Pause and hold keep the limiter and
+ * its history, so resuming cannot burst beyond the rate.
  */
 export function createControlledPacing(options: ControlledPacingOptions): ControlledPacing {
   const { clock } = options;
@@ -62,16 +65,37 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
   let groupHold = 0;
   let localHold = 0;
   let pending: { rate: RateSetting; at: number } | undefined;
+  /** When the limiter of the rate just switched to gets its partitions (undefined: it has). */
+  let quietUntil: number | undefined;
 
   function applied(): AppliedControl {
     return { ready, paused, rate, holdUntil: Math.max(groupHold, localHold), version, pending };
   }
 
-  function switchTo(next: RateSetting): void {
+  /** `at`: the switch instant; undefined for the first state, before which nothing was granted. */
+  function switchTo(next: RateSetting, at: number | undefined): void {
+    const previous = rate;
     rate = next;
     pending = undefined;
     limiter = options.createLimiter(next);
-    if (assignment) limiter.assign(assignment.partitions, assignment.total);
+    // The new limiter's partitions wait one new period from the moment they are assigned.
+    quietUntil =
+      at === undefined ? clock.now() : at + Math.max(0, previous.periodMs - next.periodMs);
+    settle(clock.now());
+  }
+
+  /** Brings the switch and the quiet spell after it up to `now`; true if a switch happened. */
+  function settle(now: number): boolean {
+    let switched = false;
+    if (pending && now >= pending.at) {
+      switchTo(pending.rate, pending.at);
+      switched = true;
+    }
+    if (quietUntil !== undefined && now >= quietUntil) {
+      quietUntil = undefined;
+      if (assignment) limiter.assign(assignment.partitions, assignment.total);
+    }
+    return switched;
   }
 
   return {
@@ -79,6 +103,7 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
       const { desired, hold } = state;
       const first = !ready;
       const changes: string[] = [];
+      if (settle(clock.now())) changes.push('rate switched');
       if (first) changes.push('first state');
       if (desired.version !== version) changes.push(`version ${desired.version}`);
       if (desired.paused !== paused) changes.push(desired.paused ? 'paused' : 'resumed');
@@ -86,7 +111,18 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
       paused = desired.paused;
       version = desired.version;
       const target = pending?.rate ?? rate;
-      if (pending && sameRate(rate, desired.rate)) {
+      const before = first ? desired.previous?.rate : undefined;
+      const beforeUntil =
+        before && desired.previous
+          ? rateSwitchAt(before, desired.rate, desired.previous.changedAt)
+          : 0;
+      if (before && !sameRate(before, desired.rate) && beforeUntil > clock.now()) {
+        // Started while a change waits for its instant: the group paces at the rate before it
+        // (the record says which) until then, and so does this worker.
+        if (!sameRate(rate, before)) switchTo(before, undefined);
+        pending = { rate: desired.rate, at: beforeUntil };
+        changes.push('rate switch scheduled');
+      } else if (pending && sameRate(rate, desired.rate)) {
         // Changed back before the switch: the limiter in force stays, with its history.
         pending = undefined;
         changes.push('rate switch cancelled');
@@ -94,7 +130,7 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
         // Nothing was granted before the first state: its rate applies at once.
         const at = first ? 0 : rateSwitchAt(rate, desired.rate, desired.changedAt);
         if (at <= clock.now()) {
-          switchTo(desired.rate);
+          switchTo(desired.rate, first ? undefined : at);
           changes.push('rate switched');
         } else {
           pending = { rate: desired.rate, at };
@@ -116,17 +152,15 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
     applied,
     assign(partitions, total) {
       assignment = { partitions: [...partitions], total };
-      limiter.assign(partitions, total);
+      if (quietUntil === undefined) limiter.assign(partitions, total);
     },
     tryAcquire() {
       if (!ready || paused) return NEVER;
       const now = clock.now();
       const holdEnds = Math.max(groupHold, localHold);
       if (now < holdEnds) return { granted: false, nextAt: holdEnds };
-      if (pending && now >= pending.at) {
-        switchTo(pending.rate);
-        options.onApplied(applied(), 'rate switched');
-      }
+      if (settle(now)) options.onApplied(applied(), 'rate switched');
+      if (quietUntil !== undefined) return { granted: false, nextAt: quietUntil };
       const permit = limiter.tryAcquire();
       if (permit.granted || !pending) return permit;
       return { granted: false, nextAt: Math.min(permit.nextAt, pending.at) };

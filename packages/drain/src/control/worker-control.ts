@@ -4,10 +4,15 @@ import {
   type Config,
   createControlFollower,
   createControlWriter,
+  createCountsReporter,
+  type DeliveryCounts,
   type Logger,
   type RateSetting,
+  rateGuard,
 } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
+import { clockSkewBudgetMs } from '../pacing/skew-budget.ts';
+import { type ClockWatch, createClockWatch } from './clock-watch.ts';
 import { type ControlledPacing, createControlledPacing, type Pacer } from './controlled-pacing.ts';
 
 export interface WorkerControlOptions {
@@ -18,11 +23,16 @@ export interface WorkerControlOptions {
   createLimiter(rate: RateSetting): Pacer;
   /** The control state changed: a permit may come sooner or later than the dispatcher thinks. */
   onChange(): void;
+  /** This worker's delivery counts, written to the topic every `countsReportMs` for the page. */
+  counts(): DeliveryCounts;
+  countsReportMs: number;
 }
 
 export interface WorkerControl {
   /** The limiter the dispatcher asks: the rate limiter under the group's control state. */
   readonly pacing: ControlledPacing;
+  /** This clock's offset from the Kafka cluster's, measured on the acks of the counts. */
+  readonly clockWatch: ClockWatch;
   /** Follows the control topic in the background; no permit is granted before it was read. */
   start(): void;
   /** The destination asked to wait: this worker holds at once, the group through the topic. */
@@ -30,7 +40,10 @@ export interface WorkerControl {
   stop(): Promise<void>;
 }
 
-/** A drain worker's side of the control topic: following it, applying it, writing holds. */
+/**
+ * A drain worker's side of the control topic: following it, applying it, writing holds, and
+ * writing the worker's delivery counts (retries leave no trace in Kafka's offsets otherwise).
+ */
 export function createWorkerControl(options: WorkerControlOptions): WorkerControl {
   const { kafka, clock, config } = options;
   const logger = options.logger.child({ component: 'control' });
@@ -67,12 +80,30 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
       );
     },
   });
+  const clockWatch = createClockWatch({
+    logger,
+    budgetMs() {
+      const { periodMs } = pacing.applied().rate;
+      return clockSkewBudgetMs(periodMs, rateGuard(periodMs, config.rate.configuredMargin));
+    },
+  });
+  const counts = createCountsReporter({
+    kafka,
+    topic: config.kafka.topic,
+    read: options.counts,
+    clock,
+    logger,
+    intervalMs: options.countsReportMs,
+    onWritten: clockWatch.sample,
+  });
   let unsubscribe: (() => void) | undefined;
   let started: Promise<void> | undefined;
 
   return {
     pacing,
+    clockWatch,
     start() {
+      counts.start();
       started = follower.start().then(
         () => {
           pacing.apply(follower.current());
@@ -104,6 +135,7 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
     },
     async stop() {
       unsubscribe?.();
+      await counts.stop();
       await writer.close().catch(() => undefined);
       await follower.stop();
       await started;

@@ -1,6 +1,6 @@
 import { fromKafkaMessage, type Logger } from '@kafka-throttle/common';
 import type { KafkaMessage } from 'kafkajs';
-import type { SourceListener } from '../consumer/kafka-source.ts';
+import type { SourceListener } from '../consumer/source-listener.ts';
 import type { RateLimiter } from '../pacing/rate-limiter.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { OffsetCommitter } from './offset-committer.ts';

@@ -1,32 +1,15 @@
 import { type Clock, createLogger } from '@kafka-throttle/common';
-import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { queuedRecords, roomyQueues } from '../../test/support/queued-records.ts';
 import { createBreaker } from '../destination/breaker.ts';
 import { createHold } from '../destination/hold.ts';
 import { createDrainMetrics } from '../http/metrics.ts';
 import type { PreparedAttempt, Sink, SinkOutcome } from '../sinks/sink.ts';
 import { createAttempts } from './attempt.ts';
 import type { DeadLetter, DeadLetterRecord } from './dead-letter.ts';
-import { createFlowControl } from './flow-control.ts';
 import { createInFlight } from './in-flight.ts';
 import { createOutcomeHandler } from './outcome.ts';
-import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
 import { createRetryPolicy } from './retry-policy.ts';
-
-function record(offset: number): QueuedRecord {
-  return {
-    offset,
-    message: { offset: String(offset), key: null, value: Buffer.from('{}') } as KafkaMessage,
-    envelope: {
-      id: `id-${offset}`,
-      body: Buffer.from('{}'),
-      key: null,
-      contentType: 'application/json',
-      receivedAt: 0,
-    },
-    bytes: 2,
-  };
-}
 
 /**
  * The attempt lifecycle and outcome handling as the worker wires them, with our own fakes for
@@ -75,15 +58,7 @@ function setup(options: Script) {
       return true;
     },
   };
-  const queues = createPartitionQueues({
-    flow: createFlowControl({
-      highWater: 100,
-      lowWater: 10,
-      maxBytes: 1e9,
-      onPause() {},
-      onResume() {},
-    }),
-  });
+  const queues = roomyQueues();
   const inFlight = createInFlight(clock);
   const metrics = createDrainMetrics({
     share: () => 0,
@@ -133,7 +108,7 @@ function setup(options: Script) {
     onEnded: () => ended++,
   });
   queues.assign([0]);
-  queues.push(0, [record(0), record(1)]);
+  queues.push(0, queuedRecords(0, 1));
 
   /** What the dispatcher does: pick, begin, ready, send; then lets the outcome play out. */
   async function attemptNext(): Promise<void> {

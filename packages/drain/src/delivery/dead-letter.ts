@@ -1,4 +1,4 @@
-import { type Clock, type Logger, retryWithBackoff } from '@kafka-throttle/common';
+import { type Clock, DLQ_HEADERS, type Logger, retryWithBackoff } from '@kafka-throttle/common';
 import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DrainError } from '../errors.ts';
 import type { DeadLetterReason } from './retry-policy.ts';
@@ -18,15 +18,8 @@ export interface DeadLetterRecord {
   cause: DeadLetterCause;
 }
 
-export const DLQ_HEADERS = {
-  reason: 'x-dlq-reason',
-  status: 'x-dlq-status',
-  error: 'x-dlq-error',
-  attempts: 'x-dlq-attempts',
-  sourceTopic: 'x-dlq-source-topic',
-  sourcePartition: 'x-dlq-source-partition',
-  sourceOffset: 'x-dlq-source-offset',
-} as const;
+// Shared with replay, which reads them back.
+export { DLQ_HEADERS };
 
 export interface DeadLetterOptions {
   kafka: Kafka;

@@ -1,47 +1,9 @@
 import type { Clock } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../../../../test-support/manual-clock.ts';
+import { queuedRecord, roomyQueues } from '../../test/support/queued-records.ts';
 import type { Permit, RateLimiter } from '../pacing/rate-limiter.ts';
 import { createDispatcher, type ReadyPick, type Sendable } from './dispatcher.ts';
-import { createFlowControl } from './flow-control.ts';
-import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
-
-/** Time that moves only when the test says so; sleepers wake in time order. */
-function manualClock(start: number) {
-  let now = start;
-  const sleepers: { at: number; wake: () => void }[] = [];
-  const clock: Clock = {
-    now: () => now,
-    sleep(ms, signal) {
-      return new Promise((resolve) => {
-        if (signal?.aborted) return resolve();
-        const sleeper = { at: now + ms, wake: () => resolve() };
-        sleepers.push(sleeper);
-        signal?.addEventListener('abort', () => {
-          sleepers.splice(sleepers.indexOf(sleeper), 1);
-          resolve();
-        });
-      });
-    },
-  };
-  async function advance(to: number): Promise<void> {
-    for (;;) {
-      await settle();
-      sleepers.sort((a, b) => a.at - b.at);
-      const next = sleepers[0];
-      if (!next || next.at > to) break;
-      sleepers.shift();
-      now = Math.max(now, next.at);
-      next.wake();
-    }
-    now = to;
-    await settle();
-  }
-  return { clock, advance };
-}
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-};
 
 /** Grants one permit every `spacing` ms, from `from` on: the simplest pacing there is. */
 function everyMs(clock: Clock, spacing: number, from: number) {
@@ -62,37 +24,46 @@ function sendable(partition: number, send: () => void, cancelled?: () => void): 
   return { partition, send, cancel: () => cancelled?.(), onLost() {} };
 }
 
-function record(offset: number): QueuedRecord {
-  return {
-    offset,
-    message: { offset: String(offset) } as QueuedRecord['message'],
-    envelope: { id: `${offset}`, body: Buffer.alloc(0), key: null, contentType: '', receivedAt: 0 },
-    bytes: 1,
-  };
+/**
+ * A dispatcher on a manual clock starting at `start`, over partitions 0..n-1 holding the offsets
+ * in `backlog[p]`, paced one permit every `spacing` ms from `from` on.
+ */
+function setup(options: {
+  start: number;
+  backlog: number[][];
+  spacing: number;
+  from: number;
+  leadMs?: number;
+}) {
+  const clock = createManualClock(options.start);
+  const queues = roomyQueues();
+  queues.assign(options.backlog.map((_, partition) => partition));
+  options.backlog.forEach((offsets, partition) => {
+    if (offsets.length > 0)
+      queues.push(
+        partition,
+        offsets.map((o) => queuedRecord(o)),
+      );
+  });
+  const { limiter, asked } = everyMs(clock, options.spacing, options.from);
+  const dispatcher = createDispatcher({ queues, limiter, clock, leadMs: options.leadMs });
+  /** Moves the clock to `t`, waking every sleeper due by then in time order. */
+  const advance = (t: number): Promise<void> => clock.advance(t - clock.now());
+  return { clock, advance, queues, asked, dispatcher };
 }
 
 describe('createDispatcher', () => {
   it('starts one attempt per permit, at the time the limiter names, partitions in turn', async () => {
-    const { clock, advance } = manualClock(10_000);
-    const queues = createPartitionQueues({
-      flow: createFlowControl({
-        highWater: 100,
-        lowWater: 10,
-        maxBytes: 1e9,
-        onPause() {},
-        onResume() {},
-      }),
+    const { clock, advance, queues, dispatcher } = setup({
+      start: 10_000,
+      backlog: [
+        [0, 1],
+        [0, 1],
+      ],
+      spacing: 100,
+      from: 10_050,
     });
-    queues.assign([0, 1]);
-    queues.push(0, [record(0), record(1)]);
-    queues.push(1, [record(0), record(1)]);
-    const { limiter } = everyMs(clock, 100, 10_050);
     const started: string[] = [];
-    const dispatcher = createDispatcher({
-      queues,
-      limiter,
-      clock,
-    });
     const running = dispatcher.run(async (pick: ReadyPick, attempt: number) =>
       sendable(pick.partition, () => {
         started.push(`${clock.now()} p${pick.partition}/${pick.record.offset} #${attempt}`);
@@ -110,28 +81,17 @@ describe('createDispatcher', () => {
   });
 
   it('never asks for a permit it cannot use at once, and wakes when work arrives', async () => {
-    const { clock, advance } = manualClock(0);
-    const queues = createPartitionQueues({
-      flow: createFlowControl({
-        highWater: 100,
-        lowWater: 10,
-        maxBytes: 1e9,
-        onPause() {},
-        onResume() {},
-      }),
+    const { clock, advance, queues, asked, dispatcher } = setup({
+      start: 0,
+      backlog: [[]],
+      spacing: 10,
+      from: 0,
     });
-    queues.assign([0]);
-    const { limiter, asked } = everyMs(clock, 10, 0);
     const started: number[] = [];
-    const dispatcher = createDispatcher({
-      queues,
-      limiter,
-      clock,
-    });
     void dispatcher.run(async (pick) => sendable(pick.partition, () => started.push(clock.now())));
     await advance(500);
     expect(asked()).toBe(0);
-    queues.push(0, [record(0), record(1)]);
+    queues.push(0, [queuedRecord(0), queuedRecord(1)]);
     dispatcher.workArrived();
     await advance(600);
     // Offset 1 waits for offset 0's attempt, which never ends here: one permit only.
@@ -141,25 +101,13 @@ describe('createDispatcher', () => {
   });
 
   it('starts nothing after stop', async () => {
-    const { clock, advance } = manualClock(0);
-    const queues = createPartitionQueues({
-      flow: createFlowControl({
-        highWater: 100,
-        lowWater: 10,
-        maxBytes: 1e9,
-        onPause() {},
-        onResume() {},
-      }),
+    const { clock, advance, dispatcher } = setup({
+      start: 0,
+      backlog: [[0]],
+      spacing: 10,
+      from: 1000,
     });
-    queues.assign([0]);
-    queues.push(0, [record(0)]);
-    const { limiter } = everyMs(clock, 10, 1000);
     const started: number[] = [];
-    const dispatcher = createDispatcher({
-      queues,
-      limiter,
-      clock,
-    });
     void dispatcher.run(async (pick) => sendable(pick.partition, () => started.push(clock.now())));
     await advance(500);
     await dispatcher.stop();
@@ -168,26 +116,14 @@ describe('createDispatcher', () => {
   });
 
   it('gives a readied attempt up when its permit is more than the lead time away, and readies it again in time', async () => {
-    const { clock, advance } = manualClock(0);
-    const queues = createPartitionQueues({
-      flow: createFlowControl({
-        highWater: 100,
-        lowWater: 10,
-        maxBytes: 1e9,
-        onPause() {},
-        onResume() {},
-      }),
-    });
-    queues.assign([0]);
-    queues.push(0, [record(0)]);
-    const { limiter } = everyMs(clock, 10, 5000);
-    const events: string[] = [];
-    const dispatcher = createDispatcher({
-      queues,
-      limiter,
-      clock,
+    const { clock, advance, queues, dispatcher } = setup({
+      start: 0,
+      backlog: [[0]],
+      spacing: 10,
+      from: 5000,
       leadMs: 1000,
     });
+    const events: string[] = [];
     void dispatcher.run(async (pick, attempt) => {
       events.push(`${clock.now()} prepare #${attempt}`);
       return sendable(
@@ -205,27 +141,9 @@ describe('createDispatcher', () => {
   });
 
   it('takes a readied attempt at once when the sink needs no time to ready it', async () => {
-    const { clock, advance } = manualClock(0);
-    const queues = createPartitionQueues({
-      flow: createFlowControl({
-        highWater: 100,
-        lowWater: 10,
-        maxBytes: 1e9,
-        onPause() {},
-        onResume() {},
-      }),
-    });
-    queues.assign([0, 1]);
-    queues.push(0, [record(0)]);
-    queues.push(1, [record(0)]);
-    const { limiter } = everyMs(clock, 0, 0);
+    // The sink below returns no promise: ready on the spot, as the log sink is.
+    const { advance, dispatcher } = setup({ start: 0, backlog: [[0], [0]], spacing: 0, from: 0 });
     const started: string[] = [];
-    const dispatcher = createDispatcher({
-      queues,
-      limiter,
-      clock,
-      // No promise: ready on the spot, as the log sink is.
-    });
     void dispatcher.run((pick) =>
       sendable(pick.partition, () => started.push(`p${pick.partition}`)),
     );

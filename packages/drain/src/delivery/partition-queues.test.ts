@@ -1,25 +1,7 @@
-import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { queuedRecord, queuedRecords } from '../../test/support/queued-records.ts';
 import { createFlowControl } from './flow-control.ts';
-import { createPartitionQueues, type QueuedRecord } from './partition-queues.ts';
-
-function record(offset: number, bytes = 10): QueuedRecord {
-  const message = { offset: String(offset) } as KafkaMessage;
-  return {
-    offset,
-    message,
-    envelope: {
-      id: `id-${offset}`,
-      body: Buffer.alloc(0),
-      key: null,
-      contentType: 'application/json',
-      receivedAt: 0,
-    },
-    bytes,
-  };
-}
-const records = (from: number, to: number): QueuedRecord[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
+import { createPartitionQueues } from './partition-queues.ts';
 
 function setup(overrides: { highWater?: number; lowWater?: number; maxBytes?: number } = {}) {
   const events: string[] = [];
@@ -42,12 +24,22 @@ function take(queues: ReturnType<typeof setup>['queues'], now = 0) {
   return { partition: pick.partition, offset: pick.record.offset, attempt };
 }
 
+/** Partition 0 owned, its head (offset 0) failed once and held until 50. */
+function heldHead() {
+  const { queues } = setup();
+  queues.assign([0]);
+  queues.push(0, queuedRecords(0, 1));
+  take(queues);
+  queues.hold(0, 50);
+  return queues;
+}
+
 describe('createPartitionQueues', () => {
   it('takes partitions in turn, one attempt at a time per partition, in offset order', () => {
     const { queues } = setup({ highWater: 100 });
     queues.assign([0, 1, 2]);
-    queues.push(0, records(10, 12));
-    queues.push(2, records(5, 6));
+    queues.push(0, queuedRecords(10, 12));
+    queues.push(2, queuedRecords(5, 6));
     expect(take(queues)).toEqual({ partition: 0, offset: 10, attempt: 1 });
     expect(take(queues)).toEqual({ partition: 2, offset: 5, attempt: 1 });
     // Both partitions with records are busy now.
@@ -63,8 +55,8 @@ describe('createPartitionQueues', () => {
   it('holds a failed head until its retry time and counts its attempts', () => {
     const { queues } = setup();
     queues.assign([0, 1]);
-    queues.push(0, records(0, 1));
-    queues.push(1, records(0, 0));
+    queues.push(0, queuedRecords(0, 1));
+    queues.push(1, queuedRecords(0, 0));
     expect(take(queues, 1000)).toMatchObject({ partition: 0, offset: 0, attempt: 1 });
     queues.hold(0, 1500);
     expect(take(queues, 1000)).toMatchObject({ partition: 1, offset: 0 });
@@ -79,9 +71,9 @@ describe('createPartitionQueues', () => {
   it('pauses a partition at the high-water mark and resumes it at the low-water mark', () => {
     const { queues, flow, events } = setup({ highWater: 3, lowWater: 1 });
     queues.assign([0]);
-    queues.push(0, records(0, 1));
+    queues.push(0, queuedRecords(0, 1));
     expect(events).toEqual([]);
-    queues.push(0, records(2, 3));
+    queues.push(0, queuedRecords(2, 3));
     expect(events).toEqual(['pause 0']);
     expect(flow.paused()).toEqual([0]);
     for (let i = 0; i < 3; i++) {
@@ -95,23 +87,23 @@ describe('createPartitionQueues', () => {
   it('pauses on bytes too', () => {
     const { queues, events } = setup({ highWater: 1000, maxBytes: 25 });
     queues.assign([0]);
-    queues.push(0, [record(0, 20), record(1, 20)]);
+    queues.push(0, [queuedRecord(0, 20), queuedRecord(1, 20)]);
     expect(events).toEqual(['pause 0']);
   });
 
   it('ignores records it already holds or has delivered (a fetch that overlaps)', () => {
     const { queues } = setup({ highWater: 100 });
     queues.assign([0]);
-    expect(queues.push(0, records(0, 2))).toBe(3);
-    expect(queues.push(0, records(1, 4))).toBe(2);
+    expect(queues.push(0, queuedRecords(0, 2))).toBe(3);
+    expect(queues.push(0, queuedRecords(1, 4))).toBe(2);
     expect(queues.depth().get(0)).toBe(5);
   });
 
   it('at a rebalance keeps only the head of a kept partition and takes the rest again from Kafka', () => {
     const { queues, events } = setup({ highWater: 3 });
     queues.assign([0, 1]);
-    queues.push(0, records(0, 5));
-    queues.push(1, records(0, 1));
+    queues.push(0, queuedRecords(0, 5));
+    queues.push(1, queuedRecords(0, 1));
     take(queues);
     queues.complete(0);
     expect(take(queues)).toMatchObject({ partition: 1, offset: 0 });
@@ -121,7 +113,7 @@ describe('createPartitionQueues', () => {
     expect(events).toEqual(['pause 0', 'resume 0']);
     expect(queues.assigned()).toEqual([0]);
     // The refetch starts at the committed offset (0): what was done or is under way is skipped.
-    expect(queues.push(0, records(0, 3))).toBe(2);
+    expect(queues.push(0, queuedRecords(0, 3))).toBe(2);
     queues.complete(0);
     expect(take(queues)).toEqual({ partition: 0, offset: 2, attempt: 1 });
   });
@@ -129,36 +121,28 @@ describe('createPartitionQueues', () => {
   it('lets an attempt on a partition that moved away end, then forgets the partition', () => {
     const { queues } = setup({ highWater: 100 });
     queues.assign([0, 1]);
-    queues.push(1, records(7, 9));
+    queues.push(1, queuedRecords(7, 9));
     expect(take(queues)).toMatchObject({ partition: 1, offset: 7 });
     queues.assign([0]);
     expect(queues.owns(1)).toBe(false);
-    expect(queues.push(1, records(8, 9))).toBe(0);
+    expect(queues.push(1, queuedRecords(8, 9))).toBe(0);
     expect(queues.next(0)).toEqual({ kind: 'wait', until: Number.POSITIVE_INFINITY });
     expect(queues.complete(1)?.offset).toBe(7);
     expect(queues.depth().has(1)).toBe(false);
     // Given back later, it starts after what this worker delivered.
     queues.assign([0, 1]);
-    expect(queues.push(1, records(7, 8))).toBe(1);
+    expect(queues.push(1, queuedRecords(7, 8))).toBe(1);
   });
 
   it('keeps the attempt count of a held head across a rebalance that keeps its partition', () => {
-    const { queues } = setup();
-    queues.assign([0]);
-    queues.push(0, records(0, 1));
-    take(queues);
-    queues.hold(0, 50);
+    const queues = heldHead();
     queues.assign([0]);
     expect(queues.next(0)).toEqual({ kind: 'wait', until: 50 });
     expect(take(queues, 60)).toEqual({ partition: 0, offset: 0, attempt: 2 });
   });
 
   it('forgets at once a partition that moved away when no attempt of it is under way', () => {
-    const { queues } = setup();
-    queues.assign([0]);
-    queues.push(0, records(0, 1));
-    take(queues);
-    queues.hold(0, 50);
+    const queues = heldHead();
     queues.assign([]);
     expect(queues.depth().size).toBe(0);
     expect(queues.next(100)).toEqual({ kind: 'wait', until: Number.POSITIVE_INFINITY });

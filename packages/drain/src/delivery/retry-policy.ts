@@ -1,4 +1,4 @@
-import { type BackoffOptions, backoffDelay } from '@kafka-throttle/common';
+import { type BackoffOptions, backoffDelay, type DeadLetterReason } from '@kafka-throttle/common';
 import type { SinkOutcome } from '../sinks/sink.ts';
 
 export interface RetryPolicyOptions {
@@ -9,7 +9,7 @@ export interface RetryPolicyOptions {
   random?: () => number;
 }
 
-export type DeadLetterReason = 'status' | 'error' | 'attempts-exhausted';
+export type { DeadLetterReason };
 
 /** What to do with a record after one attempt. */
 export type RetryDecision =

@@ -1,12 +1,36 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@kafka-throttle/common';
+import type { Duplex } from 'node:stream';
+import {
+  answerClientErrors,
+  capConnections,
+  endWithJsonError,
+  type HttpLimits,
+  hardenedServerOptions,
+  type Logger,
+} from '@kafka-throttle/common';
 import type { Registry } from 'prom-client';
+
+/**
+ * The limits of a worker's health server. Its clients are probes and a metrics scraper asking
+ * small GETs: a few seconds is plenty to send one, and a few dozen connections cover every
+ * prober there is; anything slower or more numerous is not a prober.
+ */
+export const HEALTH_SERVER_LIMITS: HttpLimits = {
+  headersTimeout: 5_000,
+  requestTimeout: 10_000,
+  maxConnections: 64,
+};
+
+/** Largest request head accepted (431 above): a probe's GET is a few hundred bytes. */
+const MAX_HEADER_BYTES = 8 * 1024;
 
 export interface HealthServerOptions {
   host: string;
   port: number;
   registry: Registry;
+  /** Timeouts and connection cap: `HEALTH_SERVER_LIMITS` in production. */
+  limits: HttpLimits;
   /** Undefined when ready; otherwise why not, for the 503 body. */
   notReadyReason(): string | undefined;
   /** Extra fields for the /readyz answer (assignment, share). */
@@ -19,10 +43,42 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-/** `/healthz`, `/readyz` and `/metrics` of one drain worker. */
+/**
+ * `/healthz`, `/readyz` and `/metrics` of one drain worker, with the limits ingest's server has:
+ * timeouts held to within half a second, a connection cap answered 503, and JSON error bodies
+ * for what Node's parser refuses.
+ */
 export function createHealthServer(options: HealthServerOptions): HealthServer {
-  const server: Server = createServer((request, response) => {
+  const server: Server = createServer(
+    {
+      ...hardenedServerOptions(options.limits),
+      maxHeaderSize: MAX_HEADER_BYTES,
+      keepAliveTimeout: 5000,
+      // Checked in the handler, which answers with a JSON body.
+      requireHostHeader: false,
+    },
+    (request, response) => {
+      if (isRefused(request.socket)) return;
+      handle(request, response);
+    },
+  );
+  const isRefused = capConnections(server, options.limits.maxConnections);
+  answerClientErrors(server, MAX_HEADER_BYTES);
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    response.setHeader('connection', 'close');
+    sendError(response, 417, 'expectation_failed', `"${request.headers.expect}" is not supported`);
+  });
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {});
+    endWithJsonError(socket, 405, 'method_not_allowed', 'CONNECT is not supported');
+  });
+
+  function handle(request: IncomingMessage, response: ServerResponse) {
     const path = (request.url ?? '/').split('?')[0];
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      response.setHeader('connection', 'close');
+      return sendError(response, 400, 'bad_request', 'an HTTP/1.1 request needs a Host header');
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       return sendError(response, 405, 'method_not_allowed', `${request.method} is not allowed`);
@@ -50,8 +106,7 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
       default:
         return sendError(response, 404, 'not_found', `no route ${path}`);
     }
-  });
-  server.keepAliveTimeout = 5000;
+  }
 
   return {
     listen() {
@@ -74,8 +129,12 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  response.end(text);
 }
 
 function sendError(response: ServerResponse, status: number, code: string, message: string): void {

@@ -1,3 +1,4 @@
+import type { DeliveryCounts } from '@kafka-throttle/common';
 import {
   Counter,
   collectDefaultMetrics,
@@ -32,6 +33,8 @@ export interface DrainMetrics {
   attemptEnded(result: AttemptResult, seconds: number): void;
   /** What became of an attempt's record. */
   delivery(outcome: DeliveryOutcome): void;
+  /** The `delivery` counts so far, for the group's counts in the control topic. */
+  deliveryCounts(): DeliveryCounts;
   commits: Counter<'result'>;
   deadLetters: Counter<'reason'>;
   /** The breaker opened or closed (label `to`). */
@@ -121,102 +124,89 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const commits = new Counter({
-    name: 'drain_offset_commits_total',
-    help: 'Offset commit requests by result',
-    labelNames: ['result'] as const,
-    registers,
-  });
-  const deadLetters = new Counter({
-    name: 'drain_dead_letters_total',
-    help: 'Records written to the dead-letter topic, by reason',
-    labelNames: ['reason'] as const,
-    registers,
-  });
+  const counter = <Label extends string>(name: string, help: string, label: Label) =>
+    new Counter({ name, help, labelNames: [label], registers });
+  const commits = counter(
+    'drain_offset_commits_total',
+    'Offset commit requests by result',
+    'result',
+  );
+  const deadLetters = counter(
+    'drain_dead_letters_total',
+    'Records written to the dead-letter topic, by reason',
+    'reason',
+  );
+  const breakerTransitions = counter(
+    'drain_breaker_transitions_total',
+    'Times the destination breaker opened (to="open") or closed (to="closed")',
+    'to',
+  );
 
-  const breakerTransitions = new Counter({
-    name: 'drain_breaker_transitions_total',
-    help: 'Times the destination breaker opened (to="open") or closed (to="closed")',
-    labelNames: ['to'] as const,
-    registers,
+  /** A gauge of one value, read when scraped. */
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  /** A gauge of one value per partition, read when scraped. */
+  const partitionGauge = (
+    name: string,
+    help: string,
+    read: () => Iterable<[number, number]> | Promise<Iterable<[number, number]>>,
+  ): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['partition'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const [partition, value] of await read()) {
+          this.set({ partition: String(partition) }, value);
+        }
+      },
+    });
+  };
+  gauge(
+    'drain_breaker_open',
+    '1 while the destination breaker holds every partition and only probes go out',
+    () => (sources.breakerOpen() ? 1 : 0),
+  );
+  gauge(
+    'drain_share_per_period',
+    "This worker's share of the group's rate: deliveries per period (fractional)",
+    () => sources.share(),
+  );
+  gauge(
+    'drain_assigned_partitions',
+    'Partitions of the request topic assigned to this worker',
+    () => sources.assigned().length,
+  );
+  gauge(
+    'drain_paused_partitions',
+    'Assigned partitions whose fetching is paused because their queue is full',
+    () => sources.paused().length,
+  );
+  partitionGauge('drain_partition_paused', '1 when fetching from the partition is paused', () => {
+    const paused = new Set(sources.paused());
+    return sources.assigned().map((partition) => [partition, paused.has(partition) ? 1 : 0]);
   });
-  new Gauge({
-    name: 'drain_breaker_open',
-    help: '1 while the destination breaker holds every partition and only probes go out',
-    registers,
-    collect() {
-      this.set(sources.breakerOpen() ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'drain_share_per_period',
-    help: "This worker's share of the group's rate: deliveries per period (fractional)",
-    registers,
-    collect() {
-      this.set(sources.share());
-    },
-  });
-  new Gauge({
-    name: 'drain_assigned_partitions',
-    help: 'Partitions of the request topic assigned to this worker',
-    registers,
-    collect() {
-      this.set(sources.assigned().length);
-    },
-  });
-  new Gauge({
-    name: 'drain_paused_partitions',
-    help: 'Assigned partitions whose fetching is paused because their queue is full',
-    registers,
-    collect() {
-      this.set(sources.paused().length);
-    },
-  });
-  new Gauge({
-    name: 'drain_partition_paused',
-    help: '1 when fetching from the partition is paused',
-    labelNames: ['partition'] as const,
-    registers,
-    collect() {
-      this.reset();
-      const paused = new Set(sources.paused());
-      for (const partition of sources.assigned()) {
-        this.set({ partition: String(partition) }, paused.has(partition) ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'drain_queue_depth',
-    help: 'Fetched records waiting for delivery, per partition',
-    labelNames: ['partition'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [partition, depth] of sources.depth()) {
-        this.set({ partition: String(partition) }, depth);
-      }
-    },
-  });
-  new Gauge({
-    name: 'drain_attempts_in_flight',
-    help: 'Delivery attempts (or dead-letter writes) under way',
-    registers,
-    collect() {
-      this.set(sources.inFlight());
-    },
-  });
-  new Gauge({
-    name: 'drain_partition_lag',
-    help: 'Records not yet committed per assigned partition (high watermark − committed offset)',
-    labelNames: ['partition'] as const,
-    registers,
-    async collect() {
-      this.reset();
-      for (const [partition, lag] of await sources.lag()) {
-        this.set({ partition: String(partition) }, lag);
-      }
-    },
-  });
+  partitionGauge('drain_queue_depth', 'Fetched records waiting for delivery, per partition', () =>
+    sources.depth(),
+  );
+  gauge('drain_attempts_in_flight', 'Delivery attempts (or dead-letter writes) under way', () =>
+    sources.inFlight(),
+  );
+  partitionGauge(
+    'drain_partition_lag',
+    'Records not yet committed per assigned partition (high watermark − committed offset)',
+    () => sources.lag(),
+  );
 
   return {
     registry,
@@ -228,6 +218,11 @@ export function createDrainMetrics(sources: MetricsSources): DrainMetrics {
       const index = OUTCOMES.indexOf(outcome);
       outcomeCounts[index] = (outcomeCounts[index] as number) + 1;
     },
+    deliveryCounts: () => ({
+      delivered: outcomeCounts[0] as number,
+      retried: outcomeCounts[1] as number,
+      deadLettered: outcomeCounts[2] as number,
+    }),
     commits,
     deadLetters,
     breakerTransitions,

@@ -72,6 +72,14 @@ const delivery: Delivery = {
 };
 const live = new AbortController().signal;
 
+/** Where a destination listened a moment ago: connecting there is refused. */
+async function closedUrl(): Promise<string> {
+  const dest = await destination(() => ({ status: 200 }));
+  const closed = servers.pop() as Server;
+  await new Promise((resolve) => closed.close(resolve));
+  return dest.url;
+}
+
 describe('createHttpSink', () => {
   it('POSTs the original body and content type with the throttle headers', async () => {
     const dest = await destination(() => ({ status: 204 }));
@@ -138,10 +146,7 @@ describe('createHttpSink', () => {
   });
 
   it('asks for a retry when the destination cannot be reached', async () => {
-    const dest = await destination(() => ({ status: 200 }));
-    const closed = servers.pop() as Server;
-    await new Promise((resolve) => closed.close(resolve));
-    const sink = createHttpSink({ url: dest.url, timeoutMs: 2000, clock: systemClock });
+    const sink = createHttpSink({ url: await closedUrl(), timeoutMs: 2000, clock: systemClock });
     const outcome = await deliverNow(sink, delivery, live);
     expect(outcome.kind).toBe('retry');
     expect(outcome.kind === 'retry' && outcome.error).toMatch(/ECONNREFUSED/);
@@ -165,10 +170,7 @@ describe('createHttpSink', () => {
   });
 
   it('fails before sending when the destination refuses the connection', async () => {
-    const dest = await destination(() => ({ status: 200 }));
-    const closed = servers.pop() as Server;
-    await new Promise((resolve) => closed.close(resolve));
-    const sink = createHttpSink({ url: dest.url, timeoutMs: 2000, clock: systemClock });
+    const sink = createHttpSink({ url: await closedUrl(), timeoutMs: 2000, clock: systemClock });
     const prepared = await sink.prepare(delivery, live);
     expect(prepared).toMatchObject({ kind: 'retry', error: expect.stringMatching(/ECONNREFUSED/) });
     await sink.close();

@@ -2,7 +2,7 @@ import { defaultRateGuard } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
 import { busiestWindow } from '../../../../test-support/window-check.ts';
 import { createRateLimiter } from '../../src/pacing/rate-limiter.ts';
-import { createSchedule } from '../../src/pacing/schedule.ts';
+import { clockSkewBudgetMs } from '../../src/pacing/skew-budget.ts';
 import { type GroupSimulationOptions, simulateGroup } from './group-simulation.ts';
 import { randomScenario } from './random-scenario.ts';
 
@@ -32,19 +32,8 @@ function violationsWithSkew(skewOf: (periodMs: number) => number, seeds: number)
   return broken;
 }
 
-/**
- * How far one worker's clock may be ahead of another's, derived: their clocks meet only where a
- * rotating lane changes hands at an epoch boundary (a partition moved by a rebalance waits a grid
- * period on its new owner's own clock, which skew does not shorten). The giver may use its last
- * slot up to a grid period late; the taker's first slot opens two grid periods after that slot.
- * Their uses stay a period apart while the skew is at most a grid period minus the period: the
- * guard plus the schedule's margin.
- */
-function budget(periodMs: number): number {
-  const guardMs = defaultRateGuard(periodMs);
-  const { slotPeriodMs } = createSchedule({ messages: 1, periodMs: periodMs + guardMs, burst: 1 });
-  return slotPeriodMs - periodMs;
-}
+const budget = (periodMs: number): number =>
+  clockSkewBudgetMs(periodMs, defaultRateGuard(periodMs));
 
 describe('clock skew between workers', () => {
   it('keeps the promise with clocks off by the whole budget, in either direction', () => {

@@ -1,4 +1,11 @@
+import { type Config, type ControlState, configuredState, rateGuard } from '@kafka-throttle/common';
 import { createManualClock, offsetClock } from '../../../../test-support/manual-clock.ts';
+import {
+  type AppliedControl,
+  type ControlledPacing,
+  createControlledPacing,
+} from '../../src/control/controlled-pacing.ts';
+import { guardedLimiters } from '../../src/pacing/guarded-limiter.ts';
 import {
   createRateLimiter,
   type RateLimiter,
@@ -42,6 +49,35 @@ export interface GroupSimulationOptions {
   untilMs: number;
   /** The limiter each worker process runs; createRateLimiter unless a test swaps it. */
   createLimiter?: (options: RateLimiterOptions) => RateLimiter;
+  /**
+   * The control topic, if any: then each worker process runs drain's controlled pacing (over
+   * guarded limiters, as a worker does) and applies the records as its follower reads them.
+   */
+  control?: SimulatedControl;
+}
+
+/** A control topic and how each worker's follower reads it. */
+export interface SimulatedControl {
+  /** The group's control state after each write, in write order (true write times). */
+  records: ReadonlyArray<{ at: number; state: ControlState }>;
+  /**
+   * True time at which worker `worker`'s follower has read record `index` (in order, so not
+   * before it read the previous one). A process that starts later reads every record written
+   * before it started, before its first attempt.
+   */
+  seenAt(worker: number, index: number): number;
+}
+
+/** A change a worker process applied, as drain logs it. */
+export interface AppliedEntry {
+  worker: number;
+  /** The worker's process, counting from 1 (a restart is a new process). */
+  process: number;
+  trueTime: number;
+  /** The time on the worker's (skewed) clock. */
+  workerTime: number;
+  what: string;
+  applied: AppliedControl;
 }
 
 export interface GroupSimulationResult {
@@ -53,6 +89,8 @@ export interface GroupSimulationResult {
   refusedAtNextAt: number;
   /** Every limiter the simulation created (one per worker process), in order of creation. */
   limiters: RateLimiter[];
+  /** With `control`: every change applied, by every worker process, in time order. */
+  applied: AppliedEntry[];
 }
 
 /** An ask this close after nextAt counts as on time (float rounding of skewed clocks). */
@@ -60,7 +98,10 @@ const ON_TIME_MS = 1e-6;
 
 interface WorkerState {
   spec: SimulatedWorker;
-  limiter: RateLimiter | undefined;
+  limiter: Pick<RateLimiter, 'assign' | 'tryAcquire'> | undefined;
+  pacing: ControlledPacing | undefined;
+  /** The last control record this process applied (-1: none). */
+  record: number;
   process: number;
   active: boolean;
   parallel: number;
@@ -83,11 +124,15 @@ export function simulateGroup(options: GroupSimulationOptions): GroupSimulationR
   const idle = options.idle ?? [];
   const startsByWorker: number[][] = options.workers.map(() => []);
   const limiters: RateLimiter[] = [];
+  const applied: AppliedEntry[] = [];
+  const control = options.control;
   let refusedAtNextAt = 0;
 
   const workers: WorkerState[] = options.workers.map((spec) => ({
     spec,
     limiter: undefined,
+    pacing: undefined,
+    record: -1,
     process: 0,
     active: false,
     parallel: 0,
@@ -164,8 +209,57 @@ export function simulateGroup(options: GroupSimulationOptions): GroupSimulationR
     const worker = workers[index]!;
     stop(index);
     worker.limiter = undefined;
+    worker.pacing = undefined;
     worker.process += 1;
     worker.inFlight = 0;
+  }
+
+  /** A new worker process: it reads the control topic as written so far before any attempt. */
+  function startControlled(index: number): ControlledPacing {
+    const worker = workers[index]!;
+    const clock = offsetClock(truth, worker.spec.skewMs);
+    const process = worker.process;
+    const limiterFor = guardedLimiters(configuredRate(options), clock);
+    const pacing = createControlledPacing({
+      rate: { messages: options.messages, periodMs: options.periodMs, burst: options.burst },
+      createLimiter: (rate) => {
+        const limiter = limiterFor(rate);
+        limiters.push(limiter);
+        return limiter;
+      },
+      clock,
+      onApplied: (state, what) =>
+        applied.push({
+          worker: index,
+          process,
+          trueTime: truth.now(),
+          workerTime: clock.now(),
+          what,
+          applied: state,
+        }),
+    });
+    const records = control?.records ?? [];
+    let latest = -1;
+    while (latest + 1 < records.length && records[latest + 1]!.at <= truth.now()) latest += 1;
+    pacing.apply(
+      latest >= 0 ? records[latest]!.state : configuredState({ rate: configuredRate(options) }),
+    );
+    worker.record = latest;
+    return pacing;
+  }
+
+  if (control) {
+    workers.forEach((worker, index) => {
+      control.records.forEach((record, k) => {
+        events.add(control.seenAt(index, k), () => {
+          if (worker.pacing === undefined || worker.record >= k) return;
+          worker.record = k;
+          worker.pacing.apply(record.state);
+          // The worker wakes its dispatcher on every change, as drain does.
+          if (worker.active) wakeAt(index, truth.now() + worker.spec.latenessMs());
+        });
+      });
+    });
   }
 
   options.generations.forEach((generation, g) => {
@@ -185,15 +279,21 @@ export function simulateGroup(options: GroupSimulationOptions): GroupSimulationR
       events.add(member.assignAt, () => {
         const worker = workers[member.worker]!;
         if (worker.limiter === undefined) {
-          worker.limiter = (options.createLimiter ?? createRateLimiter)({
-            messages: options.messages,
-            periodMs: options.periodMs,
-            burst: options.burst,
-            clock: offsetClock(truth, worker.spec.skewMs),
-          });
-          limiters.push(worker.limiter);
           worker.process += 1;
           worker.inFlight = 0;
+          if (control) {
+            worker.pacing = startControlled(member.worker);
+            worker.limiter = worker.pacing;
+          } else {
+            const limiter = (options.createLimiter ?? createRateLimiter)({
+              messages: options.messages,
+              periodMs: options.periodMs,
+              burst: options.burst,
+              clock: offsetClock(truth, worker.spec.skewMs),
+            });
+            limiters.push(limiter);
+            worker.limiter = limiter;
+          }
         }
         worker.limiter.assign(member.partitions, options.totalPartitions);
         worker.promised = undefined;
@@ -215,5 +315,11 @@ export function simulateGroup(options: GroupSimulationOptions): GroupSimulationR
   }
 
   const starts = startsByWorker.flat().sort((a, b) => a - b);
-  return { starts, startsByWorker, refusedAtNextAt, limiters };
+  return { starts, startsByWorker, refusedAtNextAt, limiters, applied };
+}
+
+/** The rate section of the workers' configuration: the default guard (no rate.margin). */
+function configuredRate(options: GroupSimulationOptions): Config['rate'] {
+  const { messages, periodMs, burst } = options;
+  return { messages, period: periodMs, burst, margin: rateGuard(periodMs, undefined) };
 }

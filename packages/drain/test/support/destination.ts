@@ -21,6 +21,8 @@ export interface Reply {
 
 export interface Destination {
   url: string;
+  /** The settings that point a worker's sink here. */
+  sinkEnv: { SINK: 'http'; SINK_URL: string };
   arrivals: Arrival[];
   /** Arrival times of every request, sorted. */
   times(): number[];
@@ -35,6 +37,9 @@ export interface Destination {
  * its headers are parsed, before the body is read) and answers as `reply` says (200 by default).
  * `port` brings a destination back where an earlier one was (a restarted server).
  */
+/** Epoch ms to a fraction of a millisecond: the clock arrivals are stamped with. */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
 export async function startDestination(
   reply: (arrival: Arrival, arrivals: Arrival[]) => Reply = () => ({ status: 200 }),
   options: { port?: number } = {},
@@ -42,7 +47,7 @@ export async function startDestination(
   const arrivals: Arrival[] = [];
   const waiters = new Set<() => void>();
   const server: Server = createServer((request, response) => {
-    const at = performance.timeOrigin + performance.now();
+    const at = preciseNow();
     if (request.headers['x-warm-up']) {
       request.resume();
       response.end('{}');
@@ -63,7 +68,7 @@ export async function startDestination(
       arrivals.push(arrival);
       const answer = reply(arrival, arrivals);
       arrival.status = answer.status;
-      arrival.repliedAt = performance.timeOrigin + performance.now();
+      arrival.repliedAt = preciseNow();
       response.writeHead(answer.status, {
         'content-type': 'application/json',
         ...answer.headers,
@@ -90,8 +95,10 @@ export async function startDestination(
     );
   }
 
+  const url = `http://127.0.0.1:${port}/hook`;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url,
+    sinkEnv: { SINK: 'http', SINK_URL: url },
     arrivals,
     times: () => arrivals.map((a) => a.at).sort((a, b) => a - b),
     uniqueIds: () => new Set(arrivals.map((a) => a.id)),

@@ -1,5 +1,11 @@
 import { Writable } from 'node:stream';
-import { type Config, createKafkaClient, createLogger, loadConfig } from '@kafka-throttle/common';
+import {
+  type Clock,
+  type Config,
+  createKafkaClient,
+  createLogger,
+  loadConfig,
+} from '@kafka-throttle/common';
 import { logLevel } from 'kafkajs';
 import { testBrokers } from '../../../../test-support/kafka.ts';
 import { createDrainWorker, type DrainTuning, type DrainWorker } from '../../src/index.ts';
@@ -22,6 +28,7 @@ export interface StartedWorker {
 export function inProcessWorker(
   env: Record<string, string>,
   tuning?: Partial<DrainTuning>,
+  clock?: Clock,
 ): StartedWorker {
   const config = loadConfig({
     env: {
@@ -49,7 +56,13 @@ export function inProcessWorker(
     logger,
     overrides: { logLevel: logLevel.WARN },
   });
-  const worker = createDrainWorker({ config, logger, kafka, ...(tuning ? { tuning } : {}) });
+  const worker = createDrainWorker({
+    config,
+    logger,
+    kafka,
+    ...(tuning ? { tuning } : {}),
+    ...(clock ? { clock } : {}),
+  });
   return {
     worker,
     config,
@@ -60,4 +73,22 @@ export function inProcessWorker(
         .map((l) => Number(l.startedAt))
         .sort((a, b) => a - b),
   };
+}
+
+/**
+ * Starts `worker`, runs `body`, then, whatever happened, stops the worker and closes the
+ * destination; resolves with what `body` resolved with.
+ */
+export async function whileDraining<T>(
+  worker: DrainWorker,
+  destination: { close(): Promise<void> },
+  body: () => Promise<T>,
+): Promise<T> {
+  await worker.start();
+  try {
+    return await body();
+  } finally {
+    await worker.stop();
+    await destination.close();
+  }
 }

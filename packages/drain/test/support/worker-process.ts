@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testBrokers } from '../../../../test-support/kafka.ts';
+import { eachLine } from '../../../../test-support/lines.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
@@ -45,16 +47,9 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
   const lines: LogLine[] = [];
   const listeners = new Set<() => void>();
   let stderr = '';
-  let partial = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    const complete = partial.split('\n');
-    partial = complete.pop() ?? '';
-    for (const text of complete) {
-      const line = parse(text);
-      if (line) lines.push(line);
-    }
+  eachLine(child.stdout, (text) => {
+    const line = parse(text);
+    if (line) lines.push(line);
     for (const listener of listeners) listener();
   });
   child.stderr?.setEncoding('utf8');
@@ -124,11 +119,31 @@ function parse(text: string): LogLine | undefined {
 /** Env for a worker against the test broker; `extra` wins. */
 export function workerEnv(extra: Record<string, string>): Record<string, string> {
   return {
+    KAFKA_BROKERS: testBrokers().join(','),
     LOG_LEVEL: 'info',
     DRAIN_PORT: '0',
     DRAIN_HOST: '127.0.0.1',
     ...extra,
   };
+}
+
+/**
+ * Env for a worker that drains the topic `names` point at into `sink` at `messages` per
+ * `periodMs`, logging at debug so that its attempt start times can be read (`attemptStarts`).
+ */
+export function pacedWorkerEnv(
+  names: Record<string, string>,
+  sink: Record<string, string>,
+  messages: number,
+  periodMs: number,
+): Record<string, string> {
+  return workerEnv({
+    ...names,
+    ...sink,
+    RATE_MESSAGES: String(messages),
+    RATE_PERIOD: `${periodMs}ms`,
+    LOG_LEVEL: 'debug',
+  });
 }
 
 /** Start times (epoch ms, sub-millisecond) of every attempt in these logs, sorted. */

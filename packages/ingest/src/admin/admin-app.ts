@@ -12,9 +12,11 @@ import type { Registry } from 'prom-client';
 import { readBody } from '../http/body-reader.ts';
 import { isJsonContentType } from '../http/content-type.ts';
 import { AdminError, toAdminError } from './admin-errors.ts';
+import type { AdminReplay } from './admin-replay.ts';
 import { parseChangeRequest, parseRateRequest } from './change-request.ts';
 import { describeControl } from './control-view.ts';
 import type { GroupStatus } from './group-status.ts';
+import { parseReplayRequest } from './replay-request.ts';
 
 export interface AdminAppDeps {
   /** True when the Authorization header carries the admin token. */
@@ -22,6 +24,8 @@ export interface AdminAppDeps {
   follower: Pick<ControlFollower, 'current' | 'ready'>;
   writer: Pick<ControlWriter, 'change'>;
   groupStatus: (rate: RateSetting) => Promise<GroupStatus>;
+  /** `pnpm replay`'s run, for `POST /replay`. */
+  replay: Pick<AdminReplay, 'run'>;
   registry: Registry;
   logger: Logger;
   now: () => number;
@@ -79,6 +83,13 @@ export function createAdminApp(deps: AdminAppDeps): Koa {
       reason: request.reason ?? 'rate set through the admin API',
       apply: (current) => ({ ...current, rate: request.rate }),
     });
+  });
+
+  // Not under the Kafka timeout: a large dead-letter topic takes as long as it takes, and the
+  // run keeps its progress in Kafka whatever happens to this request.
+  router.post('/replay', async (ctx) => {
+    const request = parseReplayRequest(await jsonBody(ctx));
+    ctx.body = await deps.replay.run(request);
   });
 
   async function change(ctx: Context, wanted: DesiredChange): Promise<void> {

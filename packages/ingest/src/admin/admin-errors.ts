@@ -1,5 +1,5 @@
 import { ThrottleError } from '@kafka-throttle/common';
-import { IngestError } from '../errors.ts';
+import { HttpError, IngestError } from '../errors.ts';
 
 /**
  * Every error code the admin API answers with, and its HTTP status. `invalid_<field>` names the
@@ -13,12 +13,18 @@ export const ADMIN_ERROR_STATUS = {
   invalid_burst: 400,
   invalid_version: 400,
   invalid_reason: 400,
+  invalid_reasons: 400,
+  invalid_from: 400,
+  invalid_to: 400,
+  invalid_ids: 400,
+  invalid_dry_run: 400,
   unknown_field: 400,
   unauthorized: 401,
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
   version_conflict: 409,
+  replay_running: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   headers_too_large: 431,
@@ -27,22 +33,16 @@ export const ADMIN_ERROR_STATUS = {
   not_implemented: 501,
   kafka_unavailable: 503,
   not_ready: 503,
+  topic_missing: 503,
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 
-export class AdminError extends ThrottleError {
-  declare readonly code: AdminErrorCode;
-  readonly status: number;
-
+/** An error of the admin API (its codes and statuses: `ADMIN_ERROR_STATUS`). */
+export class AdminError extends HttpError<AdminErrorCode> {
   constructor(code: AdminErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(ADMIN_ERROR_STATUS, code, message, options);
     this.name = 'AdminError';
-    this.status = ADMIN_ERROR_STATUS[code];
-  }
-
-  toBody(): { error: { code: AdminErrorCode; message: string } } {
-    return { error: { code: this.code, message: this.message } };
   }
 }
 

@@ -10,6 +10,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { createHttpServer } from '../http/http-server.ts';
 import { createAdminApp } from './admin-app.ts';
+import { createAdminReplay } from './admin-replay.ts';
 import { createBearerCheck } from './bearer-token.ts';
 import { readGroupStatus } from './group-status.ts';
 import { createOldestWaiting } from './oldest-waiting.ts';
@@ -60,6 +61,12 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
     groupId: `${config.kafka.clientId}.peek.admin.${process.pid}.${Date.now().toString(36)}`,
     logger,
   });
+  const replay = createAdminReplay({
+    kafka,
+    topic: config.kafka.topic,
+    dlqTopic: config.dlq.topic,
+    logger,
+  });
   const admin = kafka.admin();
   let adminConnected: Promise<void> | undefined;
   const app = createAdminApp({
@@ -68,6 +75,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
     writer,
     registry: deps.registry,
     logger,
+    replay,
     now: () => clock.now(),
     async groupStatus(rate) {
       adminConnected ??= admin.connect().catch((error: unknown) => {
@@ -121,6 +129,7 @@ export function createAdminServer(deps: AdminServerDeps): AdminServer | undefine
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await replay.stop();
       await writer.close().catch(() => undefined);
       await follower.stop();
       await following;

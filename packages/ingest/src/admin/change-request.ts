@@ -52,7 +52,8 @@ function changeFields(fields: Record<string, unknown>): ChangeRequest {
   return { expectedVersion: version as number | undefined, reason: reason as string | undefined };
 }
 
-function objectOf(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+/** The body as an object holding only `allowed` fields; 400 otherwise. */
+export function objectOf(body: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid('bad_request', 'the body must be a JSON object');
   }

@@ -1,12 +1,16 @@
-import { EXIT_CODE, type Logger } from '@kafka-throttle/common';
+import {
+  crashProcess,
+  EXIT_CODE,
+  type Logger,
+  STOP_SIGNALS,
+  startSupervised,
+} from '@kafka-throttle/common';
 import { isClusterMessage } from './messages.ts';
 
 export interface ClusterWorkerOptions {
   service: { start(): Promise<void>; stop(): Promise<void> };
   logger: Logger;
 }
-
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 /**
  * For `main.ts` in a worker of several: starts the service and stops it gracefully on the
@@ -18,18 +22,13 @@ export function runClusterWorker(options: ClusterWorkerOptions): void {
   const { service, logger } = options;
   let stopping = false;
 
-  function crash(error: unknown, msg: string): never {
-    logger.fatal({ err: error, exitCode: EXIT_CODE.crashed }, msg);
-    process.exit(EXIT_CODE.crashed);
-  }
-
   function stop(reason: string): void {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'stopping');
     service.stop().then(
       () => process.exit(EXIT_CODE.stopped),
-      (error: unknown) => crash(error, 'graceful stop failed'),
+      (error: unknown) => crashProcess(logger, error, 'graceful stop failed'),
     );
   }
 
@@ -37,12 +36,5 @@ export function runClusterWorker(options: ClusterWorkerOptions): void {
   process.on('message', (message: unknown) => {
     if (isClusterMessage(message) && message.type === 'ingest:stop') stop('primary');
   });
-  process.on('uncaughtException', (error) => crash(error, 'crashed: uncaught exception'));
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: reason }, 'unhandled rejection');
-  });
-  service.start().catch((error: unknown) => {
-    if (stopping) return;
-    crash(error, 'could not start');
-  });
+  startSupervised(service, logger, () => stopping);
 }

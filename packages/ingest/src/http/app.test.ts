@@ -120,31 +120,49 @@ describe('POST / accepted', () => {
     expect(server.producer.records[0]?.value?.toString()).toBe('{"a":1}');
   });
 
-  it('coalesces concurrent requests into one produce request and answers each with its own record', async () => {
-    server.producer.behaviour = 'manual';
-    const count = 60;
-    const answers = Array.from({ length: count }, (_, i) =>
-      post(JSON.stringify({ i }), { ...JSON_TYPE, 'idempotency-key': `req-${i}` }),
-    );
-    // The first produce request is held; everything else arrives and queues behind it.
-    await waitFor(async () => {
-      const inFlight = await server.metrics.inFlight.get();
-      return server.producer.pending.length === 1 && inFlight.values[0]?.value === count;
-    });
-    server.producer.ackNext();
-    await waitFor(() => server.producer.pending.length === 1);
-    server.producer.ackNext();
-    const bodies = (await Promise.all((await Promise.all(answers)).map((r) => r.json()))) as {
-      id: string;
-      partition: number;
-      offset: string;
-    }[];
-    expect(server.producer.batches).toHaveLength(2);
-    expect(server.producer.records).toHaveLength(count);
-    for (const body of bodies) {
-      const placed = server.producer.placed.find((p) => p.message.headers?.id === body.id);
-      expect(placed?.placement).toEqual({ partition: body.partition, offset: body.offset });
-      expect(placed?.message.value?.toString()).toBe(`{"i":${body.id.slice(4)}}`);
+  it('coalesces concurrent requests into a few produce requests and answers each with its own record', async () => {
+    // Its own server: the first produce request is held until all sixty requests are in, which
+    // on a busy machine takes longer than the shared server's short ack timeout.
+    const patient = await startAppServer({ maxBodyBytes: LIMIT, ackTimeout: 60_000 });
+    try {
+      patient.producer.behaviour = 'manual';
+      const count = 60;
+      let answered = 0;
+      const answers = Array.from({ length: count }, (_, i) =>
+        fetch(patient.url, {
+          method: 'POST',
+          headers: { ...JSON_TYPE, 'idempotency-key': `req-${i}` },
+          body: JSON.stringify({ i }),
+        }).finally(() => {
+          answered += 1;
+        }),
+      );
+      await waitFor(async () => {
+        const inFlight = await patient.metrics.inFlight.get();
+        return patient.producer.pending.length === 1 && inFlight.values[0]?.value === count;
+      });
+      // A request counted in flight may still be reading its body, and then joins a later
+      // batch: ack whatever is produced until every request has its answer.
+      while (answered < count) {
+        if (patient.producer.pending.length > 0) patient.producer.ackNext();
+        await sleep(5);
+      }
+      const bodies = (await Promise.all((await Promise.all(answers)).map((r) => r.json()))) as {
+        id: string;
+        partition: number;
+        offset: string;
+      }[];
+      // One held batch, the queue behind it in one more, and stragglers at most in a third.
+      expect(patient.producer.batches.length).toBeGreaterThanOrEqual(2);
+      expect(patient.producer.batches.length).toBeLessThanOrEqual(3);
+      expect(patient.producer.records).toHaveLength(count);
+      for (const body of bodies) {
+        const placed = patient.producer.placed.find((p) => p.message.headers?.id === body.id);
+        expect(placed?.placement).toEqual({ partition: body.partition, offset: body.offset });
+        expect(placed?.message.value?.toString()).toBe(`{"i":${body.id.slice(4)}}`);
+      }
+    } finally {
+      await patient.close();
     }
   });
 });

@@ -7,6 +7,11 @@ import { IngestError } from '../errors.ts';
  * so neither a `Content-Length` that lies nor a chunked body makes us buffer more than the
  * limit. A client that goes away mid-body rejects with `client_closed`.
  *
+ * A chunk's declared size cannot be refused up front: Node's parser keeps chunk headers to
+ * itself, and reading the socket ahead of it would take a second HTTP parser in JS and cost
+ * the parser's direct reads from the socket on every request. The limit holds all the same,
+ * counted on the bytes that arrive, and the request timeout ends a chunk that stops short.
+ *
  * `res` is only used for `Expect: 100-continue`: the client is told to send its body once we
  * have decided to read it, never for a request we refuse from its headers alone.
  */

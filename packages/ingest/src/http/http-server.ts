@@ -4,12 +4,12 @@ import {
   type RequestListener,
   type Server,
   type ServerResponse,
-  STATUS_CODES,
 } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  answerClientErrors,
   capConnections,
+  endWithJsonError,
   type HttpLimits,
   hardenedServerOptions,
   type Logger,
@@ -75,29 +75,16 @@ export function createHttpServer(handler: RequestListener, options: HttpServerOp
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     refused(405);
     socket.on('error', () => {});
-    endWith(socket, 'method_not_allowed', 'CONNECT is not supported');
-  });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const refusal = refusalFor(error.code);
-    if (refusal === undefined) {
-      socket.destroy();
-      return;
-    }
-    refused(ERROR_STATUS[refusal.code]);
-    log.debug(
-      { code: error.code, status: ERROR_STATUS[refusal.code] },
-      'request refused by the HTTP parser',
+    endWithJsonError(
+      socket,
+      ERROR_STATUS.method_not_allowed,
+      'method_not_allowed',
+      'CONNECT is not supported',
     );
-    // As Node does: answer only if no response of this connection has started to go out.
-    const pending = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })
-      ._httpMessage;
-    if (!socket.writable || pending?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    endWith(socket, refusal.code, refusal.message);
-    // Whatever the client still sends is of no interest once the answer is out.
-    socket.once('finish', () => socket.destroy());
+  });
+  answerClientErrors(server, MAX_HEADER_BYTES, (answer) => {
+    refused(answer.status);
+    log.debug({ code: answer.code, status: answer.status }, 'request refused by the HTTP parser');
   });
   return server;
 }
@@ -111,39 +98,4 @@ function answer(res: ServerResponse, code: IngestErrorCode, message: string): vo
     Connection: 'close',
   });
   res.end(body);
-}
-
-/** A JSON error written straight to a socket Node's HTTP layer has given up on. */
-function endWith(socket: Duplex, code: IngestErrorCode, message: string): void {
-  const status = ERROR_STATUS[code];
-  const body = JSON.stringify(errorBody(code, message));
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
-}
-
-interface Refusal {
-  code: IngestErrorCode;
-  message: string;
-}
-
-function refusalFor(code: string | undefined): Refusal | undefined {
-  switch (code) {
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined;
-    case 'HPE_HEADER_OVERFLOW':
-      return {
-        code: 'headers_too_large',
-        message: `the request line and headers are larger than ${MAX_HEADER_BYTES} bytes`,
-      };
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { code: 'request_timeout', message: 'the request took too long' };
-    default:
-      return { code: 'bad_request', message: 'the request is not valid HTTP/1.1' };
-  }
 }

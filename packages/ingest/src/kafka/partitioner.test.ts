@@ -24,6 +24,17 @@ function assign(
 
 const unkeyed = (n: number): Message[] => Array.from({ length: n }, (_, i) => ({ value: `${i}` }));
 
+/** The partition chosen for one record of each of `requests` produce requests in a row. */
+function perRequest(leaders: number[], requests: number): number[] {
+  const partitioner = createBatchPartitioner();
+  const choose = partitioner.create();
+  const partitionMetadata = metadata(leaders);
+  return Array.from({ length: requests }, () => {
+    partitioner.nextBatch();
+    return choose({ topic, partitionMetadata, message: { value: 'x' } });
+  });
+}
+
 describe('batch partitioner', () => {
   it('puts the unkeyed records of one produce request in one partition', () => {
     const partitioner = createBatchPartitioner();
@@ -32,28 +43,12 @@ describe('batch partitioner', () => {
   });
 
   it('moves to the next partition with each produce request, covering all of them', () => {
-    const partitioner = createBatchPartitioner();
-    const choose = partitioner.create();
-    const seen: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      partitioner.nextBatch();
-      seen.push(
-        choose({ topic, partitionMetadata: metadata([1, 1, 1, 1, 1, 1]), message: { value: 'x' } }),
-      );
-    }
+    const seen = perRequest([1, 1, 1, 1, 1, 1], 6);
     expect(new Set(seen)).toEqual(new Set([0, 1, 2, 3, 4, 5]));
   });
 
   it('skips partitions without a leader, still spreading over the others', () => {
-    const partitioner = createBatchPartitioner();
-    const choose = partitioner.create();
-    const seen: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      partitioner.nextBatch();
-      seen.push(
-        choose({ topic, partitionMetadata: metadata([1, -1, 1]), message: { value: 'x' } }),
-      );
-    }
+    const seen = perRequest([1, -1, 1], 12);
     expect(seen).not.toContain(1);
     expect(new Set(seen)).toEqual(new Set([0, 2]));
   });

@@ -55,6 +55,19 @@ async function isIdle(batcher: ProduceBatcher): Promise<boolean> {
   return idle;
 }
 
+/** The sizes of the batches sent so far, then again after each of `acks` acknowledgements. */
+async function batchSizesAcking(port: FakePort, acks: number): Promise<number[][]> {
+  const sizes = () => port.batches.map((b) => b.length);
+  await settle();
+  const seen = [sizes()];
+  for (let i = 0; i < acks; i++) {
+    port.ackNext();
+    await settle();
+    seen.push(sizes());
+  }
+  return seen;
+}
+
 describe('produce batcher', () => {
   it('sends records that arrive within the linger as one produce request', async () => {
     const { clock, port, batcher } = setup({ linger: 5 });
@@ -75,14 +88,7 @@ describe('produce batcher', () => {
     const { port, batcher } = setup({ linger: 1000, maxMessages: 2 });
     port.behaviour = 'manual';
     for (const n of [1, 2, 3, 4, 5]) track(batcher.submit(message(n), 10));
-    await settle();
-    expect(port.batches.map((b) => b.length)).toEqual([2]);
-    port.ackNext();
-    await settle();
-    expect(port.batches.map((b) => b.length)).toEqual([2, 2]);
-    port.ackNext();
-    await settle();
-    expect(port.batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(await batchSizesAcking(port, 2)).toEqual([[2], [2, 2], [2, 2, 1]]);
   });
 
   it('bounds a batch by bytes, but always sends a record larger than the bound', async () => {
@@ -91,14 +97,7 @@ describe('produce batcher', () => {
     track(batcher.submit(message(1), 250));
     track(batcher.submit(message(2), 60));
     track(batcher.submit(message(3), 60));
-    await settle();
-    expect(port.batches.map((b) => b.length)).toEqual([1]);
-    port.ackNext();
-    await settle();
-    expect(port.batches.map((b) => b.length)).toEqual([1, 1]);
-    port.ackNext();
-    await settle();
-    expect(port.batches.map((b) => b.length)).toEqual([1, 1, 1]);
+    expect(await batchSizesAcking(port, 2)).toEqual([[1], [1, 1], [1, 1, 1]]);
   });
 
   it('keeps one request in flight and sends everything that queued meanwhile right after', async () => {

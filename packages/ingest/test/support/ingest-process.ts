@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { waitFor } from './service-harness.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -25,12 +26,16 @@ export interface IngestProcess {
 }
 
 /** `pnpm ingest` as a real process: node with tsx, the way the root script runs it. */
-export function spawnIngest(env: Record<string, string>): IngestProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/ingest/src/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', INGEST_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function spawnIngest(env: Record<string, string>, args: string[] = []): IngestProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'packages/ingest/src/main.ts', ...args],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', INGEST_HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -49,6 +54,24 @@ export function spawnIngest(env: Record<string, string>): IngestProcess {
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as LogLine),
+  };
+}
+
+/**
+ * `spawnIngest` for the calling test file: every process it started that still runs after a
+ * test is killed. Call it at the top level of the file.
+ */
+export function ingestProcesses(): (env: Record<string, string>, args?: string[]) => IngestProcess {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+  return (env, args) => {
+    const started = spawnIngest(env, args);
+    children.push(started.child);
+    return started;
   };
 }
 

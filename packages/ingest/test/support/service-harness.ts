@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type LogLevel, loadConfig, systemClock } from '@kafka-throttle/common';
+import { testBrokers } from '../../../../test-support/kafka.ts';
 import { createIngestService, type IngestService } from '../../src/ingest-service.ts';
 import { createIngestKafkaClient } from '../../src/kafka-client.ts';
 
@@ -47,6 +48,26 @@ export async function isReady(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Waits until the service at `url` answers 200 on /readyz. */
+export function untilReady(url: string, timeoutMs = 60_000, what = 'readyz 200'): Promise<void> {
+  return waitFor(() => isReady(url), timeoutMs, what);
+}
+
+/** `startIngest` against the run's broker, once it is ready; stopped again if it never is. */
+export async function startReadyIngest(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<RunningIngest> {
+  const ingest = await startIngest({ KAFKA_BROKERS: testBrokers().join(','), ...env });
+  try {
+    await untilReady(ingest.url, timeoutMs);
+  } catch (error) {
+    await ingest.service.stop();
+    throw error;
+  }
+  return ingest;
 }
 
 export interface Answer {

@@ -9,6 +9,8 @@ export interface HistoryPoint {
   delivered: number;
   /** Per second: records added to the dead-letter topic. */
   deadLettered: number;
+  /** Per second: failed attempts to be tried again, as the workers counted them. */
+  retried: number;
   /** The configured limit, per second, at the time of the sample. */
   limit: number;
 }
@@ -28,6 +30,8 @@ export interface DeliveryHistoryOptions {
   clock: Clock;
   logger: Logger;
   rate: () => RateSetting;
+  /** The group's retries so far (the workers' counts); undefined until they have been read. */
+  retried: () => number | undefined;
   intervalMs?: number;
   /** How many intervals are kept: ten minutes of one-second samples by default. */
   keep?: number;
@@ -39,14 +43,15 @@ interface Sample {
   committed: number;
   /** Sum over partitions of the dead-letter topic's end offsets. */
   deadLettered: number;
+  retried: number | undefined;
 }
 
 /**
  * Samples the drain group's committed offsets and the dead-letter topic's end offsets once a
  * second. A worker commits a record's offset once it is delivered or dead-lettered, so the growth
  * of the committed sum is everything finished, and the growth of the dead-letter topic the part
- * that failed for good. Retries are not visible in Kafka (they live in each worker's memory),
- * so the history has no retried series.
+ * that failed for good. Retries leave no offsets: those come from the counts every worker
+ * writes to the control topic (delivery-counts.ts in common).
  */
 export function createDeliveryHistory(options: DeliveryHistoryOptions): DeliveryHistory {
   const intervalMs = options.intervalMs ?? 1000;
@@ -71,6 +76,7 @@ export function createDeliveryHistory(options: DeliveryHistoryOptions): Delivery
     ]);
     return {
       at: options.clock.now(),
+      retried: options.retried(),
       committed: (committed[0]?.partitions ?? []).reduce(
         (sum, p) => sum + Math.max(0, Number(p.offset)),
         0,
@@ -86,6 +92,10 @@ export function createDeliveryHistory(options: DeliveryHistoryOptions): Delivery
         const seconds = (now.at - previous.at) / 1000;
         const dead = Math.max(0, now.deadLettered - previous.deadLettered);
         const finished = Math.max(0, now.committed - previous.committed);
+        const retried =
+          now.retried === undefined || previous.retried === undefined
+            ? 0
+            : Math.max(0, now.retried - previous.retried);
         const rate = options.rate();
         points.push({
           at: now.at,
@@ -93,6 +103,7 @@ export function createDeliveryHistory(options: DeliveryHistoryOptions): Delivery
           // dead-letter count may run one sample ahead, never below zero.
           delivered: Math.max(0, finished - dead) / seconds,
           deadLettered: dead / seconds,
+          retried: retried / seconds,
           limit: (rate.messages * 1000) / rate.periodMs,
         });
         if (points.length > keep) points.splice(0, points.length - keep);

@@ -12,7 +12,7 @@ export interface LivePageDeps {
   logger: Logger;
   clock: Clock;
   token: string;
-  follower: Pick<ControlFollower, 'current'>;
+  follower: Pick<ControlFollower, 'current' | 'counts' | 'ready'>;
   /** The admin API the page talks to, answering everything the page does not. */
   api: RequestListener;
 }
@@ -31,6 +31,9 @@ export function createLivePage(deps: LivePageDeps): {
     clock: deps.clock,
     logger: deps.logger,
     rate: () => deps.follower.current().desired.rate,
+    // Before the follower caught up, the sum is partial: the first full one would look like a
+    // burst of retries.
+    retried: () => (deps.follower.ready ? deps.follower.counts().retried : undefined),
   });
   const handler = createPageHandler({
     api: deps.api,

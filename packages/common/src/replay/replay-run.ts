@@ -1,7 +1,8 @@
 import { type Kafka, type KafkaMessage, type Message, Partitioners } from 'kafkajs';
-import type { Logger } from '../../packages/common/src/index.ts';
-import type { ReplayFilters } from './args.ts';
-import { type DeadLetterInfo, progressGroup, select } from './select.ts';
+import { ThrottleError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { type DeadLetterInfo, progressGroup, select } from './dead-letter-selection.ts';
+import type { ReplayFilters } from './replay-filters.ts';
 
 export interface ReplayRunOptions {
   kafka: Kafka;
@@ -10,8 +11,8 @@ export interface ReplayRunOptions {
   filters: ReplayFilters;
   dryRun: boolean;
   logger: Logger;
-  /** One line per record moved (or that would move, in a dry run). */
-  report(line: string): void;
+  /** Called for each record moved (or that would move, in a dry run). */
+  onRecord?(record: ReplayedRecord): void;
   /** Stops after the batch under way (Ctrl-C); progress so far is kept. */
   signal?: AbortSignal;
 }
@@ -23,9 +24,23 @@ export interface ReplaySummary {
   group: string;
 }
 
-/** A topic named on the command line or in the config that the broker does not have. */
-export class MissingTopicError extends Error {
-  readonly code = 'topic_missing';
+/** A record a run moved, or would move in a dry run. */
+export interface ReplayedRecord {
+  info: DeadLetterInfo;
+  partition: number;
+  offset: string;
+}
+
+/** The request or dead-letter topic given to a run does not exist; nothing was moved. */
+export class MissingTopicError extends ThrottleError<'topic_missing'> {
+  /** Which of the run's topics is missing. */
+  readonly which: 'topic' | 'dlqTopic';
+
+  constructor(which: 'topic' | 'dlqTopic', topic: string) {
+    super('topic_missing', `topic "${topic}" does not exist`);
+    this.name = 'MissingTopicError';
+    this.which = which;
+  }
 }
 
 /**
@@ -46,10 +61,10 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplaySummar
   try {
     const existing = new Set(await admin.listTopics());
     if (!existing.has(options.topic)) {
-      throw new MissingTopicError(`--topic: topic "${options.topic}" does not exist`);
+      throw new MissingTopicError('topic', options.topic);
     }
     if (!existing.has(dlqTopic)) {
-      throw new MissingTopicError(`--dlq-topic: topic "${dlqTopic}" does not exist`);
+      throw new MissingTopicError('dlqTopic', dlqTopic);
     }
     const offsets = await admin.fetchTopicOffsets(dlqTopic);
     ends = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
@@ -136,13 +151,7 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplaySummar
       return undefined;
     }
     summary.moved++;
-    options.report(describe(selection.info, partition, message.offset, options.dryRun));
+    options.onRecord?.({ info: selection.info, partition, offset: message.offset });
     return selection.message;
   }
-}
-
-function describe(info: DeadLetterInfo, partition: number, offset: string, dryRun: boolean) {
-  const status = info.status ? ` status=${info.status}` : '';
-  const attempts = info.attempts ? ` attempts=${info.attempts}` : '';
-  return `${dryRun ? 'would move' : 'moved'} ${partition}@${offset} id=${info.id} reason=${info.reason}${status}${attempts} dead-lettered=${new Date(info.at).toISOString()}`;
 }

@@ -1,6 +1,6 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { DLQ_HEADERS } from '../../packages/drain/src/index.ts';
-import type { ReplayFilters } from './args.ts';
+import { DLQ_HEADERS } from '../dead-letter-headers.ts';
+import type { ReplayFilters } from './replay-filters.ts';
 
 /** Counts how often a record was brought back from the dead-letter topic. */
 export const REPLAY_COUNT_HEADER = 'x-replay-count';

@@ -1,6 +1,11 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { progressGroup, REPLAY_COUNT_HEADER, replayMessage, select } from './select.ts';
+import {
+  progressGroup,
+  REPLAY_COUNT_HEADER,
+  replayMessage,
+  select,
+} from './dead-letter-selection.ts';
 
 function deadLetter(headers: Record<string, string | Buffer>, timestamp = 1000): KafkaMessage {
   return {
