@@ -79,7 +79,12 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       maxBytesPerPartition: tuning.maxBytesPerPartition,
       partitionAssigners: [
         joinAwareAssigner(() => {
-          if (isCurrent(created)) holdBack('rejoining the consumer group');
+          if (!isCurrent(created)) return;
+          // A JoinGroup that fails without a rebalance (the coordinator moved and is still
+          // loading the group) is not retried: kafkajs fetches on in the same generation and
+          // emits no join. Only a heartbeat then says the partitions are still ours.
+          if (state.kind === 'member') state = { ...state, kind: 'lapsed' };
+          holdBack('rejoining the consumer group');
         }),
       ],
     });
@@ -115,7 +120,8 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       if (!isCurrent(created)) return;
       if (state.kind === 'member') state = { ...state, confirmedAt: clock.now() };
       else if (state.kind === 'lapsed') {
-        // Still a member of the same generation after all; the partitions count as new.
+        // Still a member of the same generation after all (after a lapse, or a rejoin that
+        // failed before it began); the partitions count as new.
         const { partitions } = state;
         state = { kind: 'member', consumer: created, partitions, confirmedAt: clock.now() };
         logger.info({ partitions }, 'heartbeats get through again');
