@@ -1,20 +1,11 @@
-import { ensureTopics, systemClock } from '@kafka-throttle/common';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBrokers, uniqueName } from '../../../test-support/kafka.ts';
+import { systemClock } from '@kafka-throttle/common';
+import { describe, expect, it } from 'vitest';
 import { offsetClock } from '../../../test-support/manual-clock.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { drainTestKafka } from './support/backlog.ts';
 import { inProcessWorker } from './support/in-process.ts';
 import { waitFor } from './support/wait.ts';
 
-const kafka = new Kafka({
-  clientId: 'drain-clock-offset-test',
-  brokers: testBrokers(),
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-beforeAll(() => admin.connect());
-afterAll(() => admin.disconnect());
+const { backlog } = drainTestKafka('drain-clock-offset-test');
 
 /** The worker's clock offset metrics, in ms; undefined until it has measured. */
 async function offsetOf(
@@ -32,16 +23,10 @@ async function offsetOf(
 
 /** A worker delivering a small backlog to the log sink on `clock`, its counts written often. */
 async function measure(prefix: string, aheadMs: number) {
-  const topic = uniqueName(prefix);
-  await ensureTopics(admin, [
-    { topic, numPartitions: 2, replicationFactor: 1 },
-    { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
-  ]);
-  await produceBacklog(kafka, topic, { count: 40, partitions: 2, prefix });
+  const { env } = await backlog(prefix, { count: 40, partitions: 2, prefix });
   const started = inProcessWorker(
     {
-      KAFKA_TOPIC: topic,
-      DRAIN_GROUP: uniqueName(`${prefix}-group`),
+      ...env,
       RATE_MESSAGES: '20',
       RATE_PERIOD: '1s',
       SINK: 'log',

@@ -20,8 +20,8 @@ import type { Consumer } from 'kafkajs';
  * - `outside`: not a member of the group. `consumer` is the kafkajs consumer being connected
  *   (or that kafkajs is restarting after a crash), absent between a failed start and the next
  *   try. `problem` says why the worker is not ready.
- * - `member`: joined; `partitions` are this generation's, `confirmedAt` is the last time the
- *   coordinator confirmed the membership (join or heartbeat).
+ * - `member`: joined; `partitions` are this generation's, `confirmedAt` is when the last request
+ *   the coordinator answered (sync or heartbeat) left: the membership is proven as of then.
  * - `lapsed`: still a member as far as we know, but the coordinator may have dropped us and
  *   handed the partitions on, so their share is not spent until a heartbeat gets through.
  * - `stopped`: stop() was called; nothing is fetched or committed any more.

@@ -88,12 +88,21 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
         }),
       ],
     });
-    const { GROUP_JOIN, CRASH, STOP, DISCONNECT, HEARTBEAT } = created.events;
+    const { GROUP_JOIN, CRASH, STOP, DISCONNECT, HEARTBEAT, REQUEST } = created.events;
+    // An answer proves the membership as of when its request left, not when it is read: one
+    // that waited in the socket while this process was stopped says nothing about the seconds
+    // since. kafkajs reports the request (with its duration) just before the join or heartbeat.
+    let sentAt = Number.NEGATIVE_INFINITY;
+    created.on(REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Heartbeat' || payload.apiName === 'SyncGroup') {
+        sentAt = clock.now() - payload.duration;
+      }
+    });
 
     created.on(GROUP_JOIN, ({ payload }) => {
       if (!isCurrent(created)) return;
       const partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
-      state = { kind: 'member', consumer: created, partitions, confirmedAt: clock.now() };
+      state = { kind: 'member', consumer: created, partitions, confirmedAt: sentAt };
       const known = Math.max(totalPartitions, ...partitions.map((p) => p + 1));
       // Called synchronously inside kafkajs's join, before its first fetch of the generation.
       listener.onAssigned(partitions, known);
@@ -117,13 +126,14 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     });
 
     created.on(HEARTBEAT, () => {
-      if (!isCurrent(created)) return;
-      if (state.kind === 'member') state = { ...state, confirmedAt: clock.now() };
+      // A stale answer gives no lease back.
+      if (!isCurrent(created) || clock.now() - sentAt > lease) return;
+      if (state.kind === 'member') state = { ...state, confirmedAt: sentAt };
       else if (state.kind === 'lapsed') {
         // Still a member of the same generation after all (after a lapse, or a rejoin that
         // failed before it began); the partitions count as new.
         const { partitions } = state;
-        state = { kind: 'member', consumer: created, partitions, confirmedAt: clock.now() };
+        state = { kind: 'member', consumer: created, partitions, confirmedAt: sentAt };
         logger.info({ partitions }, 'heartbeats get through again');
         listener.onPacing(partitions, totalPartitions, 'heartbeats get through again');
       }

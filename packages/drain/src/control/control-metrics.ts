@@ -2,19 +2,25 @@ import type { ClockOffset } from '@kafka-throttle/common';
 import { Gauge, type Registry } from 'prom-client';
 import type { AppliedControl } from './controlled-pacing.ts';
 
-/** The control state this worker has applied, read at each scrape. */
-export function registerControlMetrics(registry: Registry, applied: () => AppliedControl): void {
-  const registers = [registry];
-  const gauge = (name: string, help: string, value: (a: AppliedControl) => number): void => {
+/** A gauge read at each scrape from `source`; absent while the source has nothing. */
+function scrapedGauges<T>(registry: Registry, source: () => T | undefined) {
+  return (name: string, help: string, value: (current: T) => number): void => {
     new Gauge({
       name,
       help,
-      registers,
+      registers: [registry],
       collect() {
-        this.set(value(applied()));
+        const current = source();
+        if (current === undefined) this.reset();
+        else this.set(value(current));
       },
     });
   };
+}
+
+/** The control state this worker has applied, read at each scrape. */
+export function registerControlMetrics(registry: Registry, applied: () => AppliedControl): void {
+  const gauge = scrapedGauges(registry, applied);
   gauge('drain_control_ready', '1 once the control topic has been read', (a) => (a.ready ? 1 : 0));
   gauge('drain_control_paused', '1 while the group is paused', (a) => (a.paused ? 1 : 0));
   gauge('drain_control_version', 'version of the control state applied', (a) => a.version);
@@ -41,27 +47,15 @@ export function registerClockMetrics(
   registry: Registry,
   offset: () => ClockOffset | undefined,
 ): void {
-  const registers = [registry];
-  const gauge = (name: string, help: string, value: (o: ClockOffset) => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        const known = offset();
-        if (known) this.set(value(known) / 1000);
-        else this.reset();
-      },
-    });
-  };
+  const gauge = scrapedGauges(registry, offset);
   gauge(
     'drain_clock_offset_seconds',
     "the Kafka cluster's clock minus this worker's (positive: this clock is behind)",
-    (o) => o.offsetMs,
+    (o) => o.offsetMs / 1000,
   );
   gauge(
     'drain_clock_offset_uncertainty_seconds',
     'the offset is within this much of the truth (half the best recent round trip)',
-    (o) => o.uncertaintyMs,
+    (o) => o.uncertaintyMs / 1000,
   );
 }
