@@ -79,12 +79,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       maxBytesPerPartition: tuning.maxBytesPerPartition,
       partitionAssigners: [
         joinAwareAssigner(() => {
-          if (!isCurrent(created)) return;
-          // A JoinGroup that fails without a rebalance (the coordinator moved and is still
-          // loading the group) is not retried: kafkajs fetches on in the same generation and
-          // emits no join. Only a heartbeat then says the partitions are still ours.
-          if (state.kind === 'member') state = { ...state, kind: 'lapsed' };
-          holdBack('rejoining the consumer group');
+          if (isCurrent(created)) holdBack('rejoining the consumer group');
         }),
       ],
     });
@@ -130,8 +125,7 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
       if (!isCurrent(created) || clock.now() - sentAt > lease) return;
       if (state.kind === 'member') state = { ...state, confirmedAt: sentAt };
       else if (state.kind === 'lapsed') {
-        // Still a member of the same generation after all (after a lapse, or a rejoin that
-        // failed before it began); the partitions count as new.
+        // Still a member of the same generation after all; the partitions count as new.
         const { partitions } = state;
         state = { kind: 'member', consumer: created, partitions, confirmedAt: sentAt };
         logger.info({ partitions }, 'heartbeats get through again');
@@ -167,7 +161,9 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     listener.onLost(problem);
   }
 
+  /** Lapsed, not only held: after a refused rejoin only a heartbeat may follow (ConsumerState). */
   function holdBack(reason: string): void {
+    if (state.kind === 'member') state = { ...state, kind: 'lapsed' };
     listener.onPacing([], totalPartitions, reason);
   }
 
@@ -188,7 +184,6 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     if (state.kind !== 'member') return false;
     if (now - state.confirmedAt <= lease) return true;
     const sinceMs = now - state.confirmedAt;
-    state = { ...state, kind: 'lapsed' };
     logger.warn({ sinceMs }, 'no heartbeat got through; holding back');
     holdBack('no heartbeat confirmed within half the session timeout');
     return false;
