@@ -23,7 +23,7 @@ export async function startTestCluster(size = 3): Promise<TestCluster> {
     for (const child of spawned) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.CLUSTER_KEEP) rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killAll);
   const nodes = [];
@@ -50,7 +50,8 @@ export async function startTestCluster(size = 3): Promise<TestCluster> {
       await cluster.stop();
       killAll();
       process.off('exit', killAll);
-      await rm(dir, { recursive: true, force: true });
+      if (!process.env.CLUSTER_KEEP) await rm(dir, { recursive: true, force: true });
+      else console.log(`cluster dir kept: ${dir}`);
     },
   });
 }

@@ -9,11 +9,12 @@ import {
   clusterAdmin,
   committedOffsets,
   groupCoordinator,
+  readThroughFailover,
   unavailableSpanMs,
   waitInSync,
 } from '../support/cluster.ts';
 import { waitForDeliveries } from '../support/deliveries.ts';
-import { type Destination, startDestination } from '../support/destination.ts';
+import { type Arrival, type Destination, startDestination } from '../support/destination.ts';
 import { answerCounts, type Load, startLoad } from '../support/load.ts';
 import { killAllScripts } from '../support/processes.ts';
 import { type Service, startService } from '../support/services.ts';
@@ -72,7 +73,10 @@ async function startPipeline(name: string): Promise<Pipeline> {
   };
   const ingest = await startService('ingest', env);
   const drains: Service[] = [];
-  for (let i = 1; i <= 3; i++) drains.push(await startService('drain', env, `drain-${i}`));
+  // Debug level: each worker logs an `attempt` line with its exact start time.
+  for (let i = 1; i <= 3; i++) {
+    drains.push(await startService('drain', { ...env, LOG_LEVEL: 'debug' }, `drain-${i}`));
+  }
   const url = `http://127.0.0.1:${ingest.port}/`;
   const load = startLoad(() => url, { clients: 2, pauseMs: 100, timeoutMs: 30_000 });
   await waitUntil('30 requests accepted', () => load.accepted() >= 30, 120_000);
@@ -100,16 +104,35 @@ async function finish(
     240_000,
   );
   const counts = answerCounts(p.load.answers);
-  const windows = rateWindows(
+  const attempts = loggedAttempts(p.drains);
+  const startWindows = rateWindows(
+    attempts.map((a) => a.startedAt),
+    RATE.messages,
+    RATE.periodMs,
+  );
+  const arrivalWindows = rateWindows(
     p.destination.arrivals.map((a) => a.at),
     RATE.messages,
     RATE.periodMs,
   );
+  const transit = transitMs(attempts, p.destination.arrivals);
   console.log(
-    `${label}: answers ${JSON.stringify(counts)}; ${accepted.length} accepted, all delivered; ${p.destination.arrivals.length} deliveries, ${p.destination.duplicates()} duplicates; tightest window of ${RATE.messages + 1} arrivals ${windows.tightestMs?.toFixed(1)} ms (promise: >= ${RATE.periodMs} ms)`,
+    `${label}: answers ${JSON.stringify(counts)}; ${accepted.length} accepted, all delivered; ${p.destination.arrivals.length} deliveries, ${p.destination.duplicates()} duplicates; tightest window of ${RATE.messages + 1} starts ${startWindows.tightestMs?.toFixed(1)} ms over ${attempts.length} attempts (promise: >= ${RATE.periodMs} ms); of ${RATE.messages + 1} arrivals ${arrivalWindows.tightestMs?.toFixed(1)} ms, start to arrival p50 ${transit.p50.toFixed(1)} ms, p99 ${transit.p99.toFixed(1)} ms, max ${transit.max.toFixed(1)} ms`,
   );
   expect(Object.keys(counts).filter((k) => k !== '202' && k !== '503')).toEqual([]);
-  expect(windows.violations, timesText(p.destination.arrivals.map((a) => a.at))).toEqual([]);
+  // Every arrival had its start logged, so the check below sees every attempt.
+  expect(transit.unmatched).toBe(0);
+  // The promise is checked on the workers' start times, which are exact. Arrivals are printed,
+  // not checked: three JVMs on a two-core machine stall the recording destination for up to
+  // 200 ms, far beyond the 15 ms guard, and requests from three workers started 70 ms apart
+  // are then stamped within 2 ms of each other (the rate tests on one broker check arrivals).
+  expect(
+    startWindows.violations,
+    timesText(
+      attempts.map((a) => a.startedAt),
+      'starts',
+    ),
+  ).toEqual([]);
   for (const service of [p.ingest, ...p.drains]) expect(service.exit).toBeUndefined();
   for (const drain of p.drains) expect((await drain.stop()).code).toBe(0);
   expect((await p.ingest.stop()).code).toBe(0);
@@ -183,7 +206,13 @@ describe('a three-broker cluster under load', () => {
     const before = await committedOffsets(admin, p.group, p.topic);
     const deliveredAtKill = p.destination.arrivals.length;
     await cluster.kill(coordinator);
-    const newCoordinator = await groupCoordinator(admin, p.group);
+    // Read after the election: right after the kill the metadata still names the dead node.
+    const newCoordinator = await readThroughFailover(
+      'a new coordinator for the group',
+      () => groupCoordinator(admin, p.group),
+      120_000,
+      (node) => node !== coordinator,
+    );
     await waitForDeliveries(
       '30 more deliveries after the coordinator died',
       p.destination,
@@ -191,19 +220,70 @@ describe('a three-broker cluster under load', () => {
       [p.ingest, ...p.drains],
       180_000,
     );
-    const after = await committedOffsets(admin, p.group, p.topic);
+    const after = await readThroughFailover(
+      'the committed offsets from the new coordinator',
+      () => committedOffsets(admin, p.group, p.topic),
+      120_000,
+    );
     await cluster.restart(coordinator);
     await waitInSync(admin, [p.topic, '__consumer_offsets'], coordinator, 180_000);
     const { duplicates } = await finish(p, 'coordinator killed');
     console.log(
       `coordinator killed: node ${coordinator} -> node ${newCoordinator}; committed before ${offsetsText(before)}, after ${offsetsText(after)}; ${duplicates} duplicates`,
     );
-    expect(newCoordinator).not.toBe(coordinator);
     for (const [partition, offset] of before) {
       expect(after.get(partition) ?? -1n, `partition ${partition}`).toBeGreaterThanOrEqual(offset);
     }
   }, 900_000);
 });
+
+interface LoggedAttempt {
+  id: string;
+  attempt: number;
+  startedAt: number;
+}
+
+/** The attempts the workers logged at debug level, with their exact start times (epoch ms). */
+function loggedAttempts(drains: readonly Service[]): LoggedAttempt[] {
+  return drains.flatMap((d) =>
+    d.entries
+      .filter((e) => e.msg === 'attempt')
+      .map((e) => ({
+        id: String(e.id),
+        attempt: Number(e.attempt),
+        startedAt: Number(e.startedAt),
+      })),
+  );
+}
+
+/**
+ * How long each arrival took from its start: the jitter the rate guard has to cover. A record
+ * redelivered after a rebalance starts again under the same id and attempt, so an arrival is
+ * matched with the latest such start before it.
+ */
+function transitMs(
+  attempts: readonly LoggedAttempt[],
+  arrivals: readonly Arrival[],
+): { p50: number; p99: number; max: number; unmatched: number } {
+  const startsOf = new Map<string, number[]>();
+  for (const a of attempts) {
+    const key = `${a.id}:${a.attempt}`;
+    startsOf.set(key, [...(startsOf.get(key) ?? []), a.startedAt]);
+  }
+  const delays: number[] = [];
+  let unmatched = 0;
+  for (const arrival of arrivals) {
+    const before = (startsOf.get(`${arrival.id}:${arrival.attempt}`) ?? []).filter(
+      (t) => t <= arrival.at,
+    );
+    if (before.length === 0) unmatched += 1;
+    else delays.push(arrival.at - Math.max(...before));
+  }
+  delays.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: delays.at(-1) ?? 0, unmatched };
+}
 
 function offsetsText(offsets: Map<number, bigint>): string {
   return [...offsets].map(([partition, offset]) => `${partition}:${offset}`).join(' ');

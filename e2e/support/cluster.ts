@@ -66,6 +66,38 @@ export async function waitInSync(
   );
 }
 
+/**
+ * `read`'s answer once it gives one: right after a broker dies, the admin's requests to it fail
+ * (a reset connection, a leader not yet moved) until the cluster has elected around it.
+ */
+export async function readThroughFailover<T>(
+  what: string,
+  read: () => Promise<T>,
+  timeoutMs: number,
+  accept: (value: T) => boolean = () => true,
+): Promise<T> {
+  let answer: { value: T } | undefined;
+  let lastError = '';
+  await waitUntil(
+    what,
+    async () => {
+      try {
+        const value = await read();
+        if (!accept(value)) return false;
+        answer = { value };
+        return true;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        return false;
+      }
+    },
+    timeoutMs,
+    500,
+    () => `last error: ${lastError || 'none'}`,
+  );
+  return (answer as { value: T }).value;
+}
+
 /** Committed offsets of `group` on `topic`, by partition. */
 export async function committedOffsets(
   admin: Admin,

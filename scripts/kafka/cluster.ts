@@ -68,7 +68,7 @@ export async function startCluster(
   const bootstrap = nodes.map((n) => n.bootstrap).join(',');
   const readyTimeoutMs = launch.readyTimeoutMs ?? 180_000;
 
-  const spawnNode = async (id: number): Promise<void> => {
+  const spawnNode = async (id: number): Promise<ChildProcess> => {
     const address = options.nodes[id - 1] as ClusterNodeAddress;
     const child = await launchBroker(
       {
@@ -81,6 +81,7 @@ export async function startCluster(
     launch.onSpawn?.(child);
     if (launch.detached) child.unref();
     (nodes[id - 1] as RunningNode).pid = child.pid;
+    return child;
   };
   const nodeOf = (id: number): RunningNode => {
     const node = nodes[id - 1];
@@ -110,10 +111,23 @@ export async function startCluster(
       ) {
         await sleep(250);
       }
-      await spawnNode(id);
-      await waitForBrokers(bootstrap, [id], readyTimeoutMs, options.dir).catch((error: Error) => {
-        throw new Error(`${error.message}\n${logTails(options.dir, nodes)}`);
+      const child = await spawnNode(id);
+      let exited: string | undefined;
+      child.once('exit', (code, signal) => {
+        exited = `node ${id}'s JVM exited (${code ?? signal}) while starting`;
       });
+      const startedAt = Date.now();
+      await waitForBrokers(bootstrap, [id], readyTimeoutMs, options.dir, () => exited).catch(
+        (error: Error) => {
+          // A JVM starved of CPU looks like one that hangs: say which it was.
+          const cpu = child.pid === undefined ? undefined : cpuSeconds(child.pid);
+          const usage =
+            cpu === undefined
+              ? ''
+              : ` (its JVM used ${cpu.toFixed(1)} s of CPU in ${((Date.now() - startedAt) / 1000).toFixed(0)} s)`;
+          throw new Error(`${error.message}${usage}\n${logTails(options.dir, nodes)}`);
+        },
+      );
     },
     async stop() {
       await Promise.all(nodes.map((n) => halt(n.id, 30_000)));
@@ -141,6 +155,17 @@ async function killProcess(pid: number): Promise<void> {
     return;
   }
   while (isAlive(pid)) await sleep(20);
+}
+
+/** CPU time (user + system) a running process has used, from /proc; undefined once it is gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The last lines of every node's broker.log, for an error a person can act on. */
@@ -172,6 +197,8 @@ export async function waitForBrokers(
   ids: readonly number[],
   timeoutMs: number,
   dir: string,
+  /** Why waiting is pointless (a node's JVM exited), if it is. */
+  gaveUp: () => string | undefined = () => undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let seen: number[] = [];
@@ -196,6 +223,8 @@ export async function waitForBrokers(
     } finally {
       await admin.disconnect().catch(() => {});
     }
+    const reason = gaveUp();
+    if (reason !== undefined) throw new Error(`${reason}; see the broker.log files under ${dir}`);
     if (Date.now() > deadline) {
       throw new Error(
         `nodes ${ids.join(', ')} were not all registered after ${timeoutMs} ms (registered: ${seen.join(', ') || 'none seen'}; last error: ${lastError || 'none'}); see the broker.log files under ${dir}`,

@@ -13,7 +13,7 @@ import type { Consumer } from 'kafkajs';
  *                         backoff)            │ (onLost)         ▼   │
  *                                             └─────────────── lapsed
  *                                                  no heartbeat confirmed for half the
- *                                                  session timeout (onPacing: [])
+ *                                                  session timeout, or a rejoin (onPacing: [])
  *   any ── stop() ──► stopped
  * ```
  *
@@ -26,8 +26,13 @@ import type { Consumer } from 'kafkajs';
  *   handed the partitions on, so their share is not spent until a heartbeat gets through.
  * - `stopped`: stop() was called; nothing is fetched or committed any more.
  *
- * A rejoin (the assigner is asked for its protocol) keeps `member` but paces at zero until the
- * next GROUP_JOIN, because from that moment another member may hold the partitions.
+ * A rejoin (the assigner is asked for its protocol) makes a member `lapsed`: from that moment
+ * another member may hold the partitions. The next GROUP_JOIN ends it, and so does a heartbeat:
+ * a JoinGroup refused before any rebalance began (the coordinator had moved and was still
+ * loading the group) is not retried by kafkajs, which fetches on in the old generation and never
+ * emits a join; its heartbeats, accepted by the new coordinator, are all that says the
+ * partitions are still ours. Without that, a rolling restart left every worker holding back
+ * for good while the group stood Stable.
  */
 export type ConsumerState =
   | { kind: 'outside'; consumer: Consumer | undefined; problem: string }

@@ -161,7 +161,9 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     listener.onLost(problem);
   }
 
+  /** Lapsed, not only held: after a refused rejoin only a heartbeat may follow (ConsumerState). */
   function holdBack(reason: string): void {
+    if (state.kind === 'member') state = { ...state, kind: 'lapsed' };
     listener.onPacing([], totalPartitions, reason);
   }
 
@@ -182,7 +184,6 @@ export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
     if (state.kind !== 'member') return false;
     if (now - state.confirmedAt <= lease) return true;
     const sinceMs = now - state.confirmedAt;
-    state = { ...state, kind: 'lapsed' };
     logger.warn({ sinceMs }, 'no heartbeat got through; holding back');
     holdBack('no heartbeat confirmed within half the session timeout');
     return false;
