@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { offsetClock } from '../../../test-support/manual-clock.ts';
 import { drainTestKafka } from './support/backlog.ts';
 import { inProcessWorker } from './support/in-process.ts';
+import { metric } from './support/metrics-text.ts';
 import { waitFor } from './support/wait.ts';
 
 const { backlog } = drainTestKafka('drain-clock-offset-test');
@@ -12,13 +13,11 @@ async function offsetOf(
   port: number,
 ): Promise<{ offset: number; uncertainty: number } | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const value = (name: string): number | undefined => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? undefined : Number(line.split(' ')[1]) * 1000;
-  };
-  const offset = value('drain_clock_offset_seconds');
-  const uncertainty = value('drain_clock_offset_uncertainty_seconds');
-  return offset === undefined || uncertainty === undefined ? undefined : { offset, uncertainty };
+  const offset = metric(text, 'drain_clock_offset_seconds');
+  const uncertainty = metric(text, 'drain_clock_offset_uncertainty_seconds');
+  return offset === undefined || uncertainty === undefined
+    ? undefined
+    : { offset: offset * 1000, uncertainty: uncertainty * 1000 };
 }
 
 /** A worker delivering a small backlog to the log sink on `clock`, its counts written often. */

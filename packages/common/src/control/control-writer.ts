@@ -118,14 +118,11 @@ export function createControlWriter(options: ControlWriterOptions): ControlWrite
           );
         }
         const wanted = change.apply(current);
-        const same =
-          wanted.paused === current.paused &&
-          wanted.rate.messages === current.rate.messages &&
-          wanted.rate.periodMs === current.rate.periodMs &&
-          wanted.rate.burst === current.rate.burst;
-        if (same) return { state: follower.current(), written: false };
-        const now = clock.now();
         const rateChanged = !sameRate(wanted.rate, current.rate);
+        if (!rateChanged && wanted.paused === current.paused) {
+          return { state: follower.current(), written: false };
+        }
+        const now = clock.now();
         if (rateChanged) refuseWhileSwitching(current, now);
         const previous = rateChanged
           ? { rate: { ...current.rate }, changedAt: now }
