@@ -27,6 +27,9 @@ beforeAll(async () => {
     INGEST_HOST: '127.0.0.1',
     DRAIN_PORT: String(await freePort()),
     DRAIN_HOST: '127.0.0.1',
+    ADMIN_PORT: String(await freePort()),
+    ADMIN_HOST: '127.0.0.1',
+    ADMIN_TOKEN: undefined,
     LOG_LEVEL: 'info',
     RATE_MESSAGES: '1',
     RATE_PERIOD: '1s',
@@ -71,6 +74,21 @@ describe('pnpm start from a clean checkout', () => {
     const url = `http://127.0.0.1:${env.INGEST_PORT}/`;
 
     const first = await startAndWait('start-1');
+    // Without a configured token, pnpm start makes one, keeps it in the data folder and says
+    // where the live page is, never printing the token itself.
+    const tokenFile = join(dir, 'admin-token');
+    await first.waitForLine('the live page line', (l) => l.startsWith('[start]  live page:'));
+    expect(first.lines).toContain(
+      `[start]  live page: http://127.0.0.1:${env.ADMIN_PORT}/ui (the admin token is in ${tokenFile}; pnpm ctl finds it there)`,
+    );
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(first.lines.join('\n')).not.toContain(token);
+    const status = (authorization?: string) =>
+      fetch(`http://127.0.0.1:${env.ADMIN_PORT}/status`, {
+        headers: authorization ? { authorization } : {},
+      }).then((response) => response.status);
+    expect(await status()).toBe(401);
+    expect(await status(`Bearer ${token}`)).toBe(200);
     for (let n = 1; n <= 6; n++) {
       expect(await post(url, { number: n })).toMatchObject({ kind: 'answer', status: 202 });
     }
@@ -101,6 +119,8 @@ describe('pnpm start from a clean checkout', () => {
     }
 
     const second = await startAndWait('start-2');
+    // The same token again: a page left open keeps working across a restart.
+    expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
     await waitUntil(
       'the rest of the backlog printed',
       () => new Set([...firstNumbers, ...deliveredNumbers(second.lines)]).size === 6,

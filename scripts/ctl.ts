@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../packages/common/src/index.ts';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '@kafka-throttle/common';
 import { adminUrl, callAdmin, UnreachableError } from './ctl/admin-client.ts';
 import { type CtlArguments, parseCtlArguments, USAGE, UsageError } from './ctl/arguments.ts';
 import {
@@ -7,6 +9,7 @@ import {
   formatStatus,
   type StatusView,
 } from './ctl/status-table.ts';
+import { readAdminToken } from './start/admin-token.ts';
 
 /**
  * `pnpm ctl`: steers a running group through ingest's admin API. Exit 0 on success, 1 when the
@@ -34,7 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`ctl: ${error.problems.join('; ')}\n`);
     return 2;
   }
-  const token = config.admin.token;
+  // Without one configured, the token `pnpm start` made for the ingest it runs.
+  const token = config.admin.token ?? readAdminToken(localDataDir());
   if (token === undefined) {
     process.stderr.write(
       'ctl: admin.token (ADMIN_TOKEN) is not set: it must be the token ingest runs with\n',
@@ -72,6 +76,13 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`ctl: ${error.message}\n`);
     return 1;
   }
+}
+
+/** Where `pnpm start` keeps the local broker's data and the admin token it made. */
+function localDataDir(): string {
+  return (
+    process.env.KAFKA_LOCAL_DIR ?? join(fileURLToPath(new URL('../', import.meta.url)), '.kafka')
+  );
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,4 +1,3 @@
-import { logLevel } from 'kafkajs';
 import {
   createKafkaClient,
   createLogger,
@@ -6,7 +5,8 @@ import {
   MissingTopicError,
   type ReplayedRecord,
   runReplay,
-} from '../packages/common/src/index.ts';
+} from '@kafka-throttle/common';
+import { logLevel } from 'kafkajs';
 import { ArgumentError, parseReplayArgs, USAGE } from './replay/args.ts';
 
 /** One line of stdout per record: what moved (or would), from where, and why it was dead. */

@@ -1,15 +1,16 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, loadConfig } from '@kafka-throttle/common';
 import { isAlive } from './kafka/broker.ts';
+import { adminTokenFile, ensureAdminToken } from './start/admin-token.ts';
 import { formatBrokerLine } from './start/broker-line.ts';
 import { ensureLocalKafka, type LocalKafka } from './start/local-kafka.ts';
 import { createLineFormatter } from './start/log-line.ts';
 import { tailFile } from './start/log-tail.ts';
 import { createOutput, guardStream, type Output, wantsColor } from './start/output.ts';
 import { startPaceReporter } from './start/pace-reporter.ts';
-import { listeningPort, waitUntilReady } from './start/ready.ts';
+import { adminListeningPort, listeningPort, waitUntilReady } from './start/ready.ts';
 import { type RunningService, type ServiceExit, startService } from './start/service.ts';
 import { settleKafka } from './start/settle-kafka.ts';
 
@@ -65,12 +66,12 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output, stopSignal: Promise<S
     }
   });
 
+  const dir = env.KAFKA_LOCAL_DIR ?? join(root, '.kafka');
   try {
     let brokers = env.KAFKA_BROKERS?.trim();
     if (brokers) {
       out.line('kafka', `using KAFKA_BROKERS=${brokers}; no local broker is started`);
     } else {
-      const dir = env.KAFKA_LOCAL_DIR ?? join(root, '.kafka');
       const port = Number(env.KAFKA_LOCAL_PORT ?? 9092);
       const controllerPort = Number(env.KAFKA_LOCAL_CONTROLLER_PORT ?? port + 1);
       mkdirSync(dir, { recursive: true });
@@ -91,10 +92,22 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output, stopSignal: Promise<S
       brokers = kafka.bootstrap;
     }
 
-    const childEnv = { ...env, KAFKA_BROKERS: brokers };
     const config = configOrUndefined(env);
+    // The live page and `pnpm ctl` need an admin token; a first run should not need a step of
+    // its own for them. One that is configured wins; otherwise the one kept in the data folder.
+    mkdirSync(dir, { recursive: true });
+    const madeToken = config !== undefined && config.admin.token === undefined;
+    const childEnv = {
+      ...env,
+      KAFKA_BROKERS: brokers,
+      ...(madeToken ? { ADMIN_TOKEN: ensureAdminToken(dir) } : {}),
+    };
     const pace = startPaceReporter({ say: (text) => out.line('drain', text), config });
-    const launch = (name: 'ingest' | 'drain', onPort: (port: number) => void): RunningService => {
+    const launch = (
+      name: 'ingest' | 'drain',
+      onPort: (port: number) => void,
+      onAdminPort?: (port: number) => void,
+    ): RunningService => {
       const formatter = createLineFormatter({
         onDelivery: name === 'drain' ? (time) => pace.delivered(time) : undefined,
       });
@@ -106,7 +119,9 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output, stopSignal: Promise<S
         env: childEnv,
         onLine: (line) => {
           out.line(name, formatter.format(line));
-          const port = portSeen ? undefined : listeningPort(line);
+          const adminPort = onAdminPort && adminListeningPort(line);
+          if (adminPort !== undefined) onAdminPort?.(adminPort);
+          const port = portSeen || adminPort !== undefined ? undefined : listeningPort(line);
           if (port === undefined) return;
           portSeen = true;
           onPort(port);
@@ -130,11 +145,16 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output, stopSignal: Promise<S
       }
     }
     let ingestPort = 0;
+    const livePage = createLivePageLine(config, madeToken ? adminTokenFile(dir) : undefined, say);
     const ingestReady = new Promise<boolean>((resolve) => {
-      const ingest = launch('ingest', (port) => {
-        ingestPort = port;
-        void waitUntilReady(port, readiness.signal).then(resolve);
-      });
+      const ingest = launch(
+        'ingest',
+        (port) => {
+          ingestPort = port;
+          void waitUntilReady(port, readiness.signal).then(resolve);
+        },
+        livePage.listening,
+      );
       void ingest.exited.then(() => resolve(false));
     });
     const firstExit = () =>
@@ -146,6 +166,7 @@ async function runAll(env: NodeJS.ProcessEnv, out: Output, stopSignal: Promise<S
       say(
         `ready: POST JSON to http://localhost:${ingestPort}/ (try "pnpm bombard" in another terminal). Ctrl-C stops everything.`,
       );
+      livePage.ready();
     }
     const ended = typeof early === 'string' ? early : await Promise.race([stopSignal, firstExit()]);
     readiness.abort();
@@ -182,6 +203,40 @@ async function stopAll(
   return Promise.all(
     services.map(async (service) => ({ service, exit: await service.stop(SERVICE_GRACE_MS) })),
   );
+}
+
+/**
+ * Says where the live page is once ingest is ready and its admin server listens, whichever
+ * comes last. The token itself is never printed: only the file that holds it, if we made it.
+ */
+function createLivePageLine(
+  config: Config | undefined,
+  tokenFile: string | undefined,
+  say: (text: string) => void,
+): { listening(port: number): void; ready(): void } {
+  let adminPort: number | undefined;
+  let ready = false;
+  let said = false;
+  const sayOnce = (): void => {
+    if (said || !ready || adminPort === undefined || config === undefined) return;
+    said = true;
+    const host = ['0.0.0.0', '::'].includes(config.admin.host) ? '127.0.0.1' : config.admin.host;
+    const where = host.includes(':') ? `[${host}]` : host;
+    const token = tokenFile
+      ? `the admin token is in ${tokenFile.startsWith(root) ? relative(root, tokenFile) : tokenFile}; pnpm ctl finds it there`
+      : 'with your admin.token';
+    say(`live page: http://${where}:${adminPort}/ui (${token})`);
+  };
+  return {
+    listening(port) {
+      adminPort = port;
+      sayOnce();
+    },
+    ready() {
+      ready = true;
+      sayOnce();
+    },
+  };
 }
 
 /** The services' configuration, or undefined when invalid: they then exit with its message. */

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../packages/common/src/index.ts';
+import { parseDuration } from '@kafka-throttle/common';
 
 export const USAGE = `usage: pnpm ctl <command> [options] [--<config key>=<value> ...]
 

@@ -28,6 +28,7 @@ interface StatusView extends ControlView {
     members: { clientId: string; host: string; partitions: number[]; share: number }[];
   };
   deadLetter: { topic: string; depth: number };
+  breakers: { worker: string; reason: string; since: string }[];
 }
 
 /** The control part: state, rate and hold, one line each. */
@@ -79,6 +80,14 @@ export function formatStatus(view: StatusView): string {
     table([
       ['backlog', `${view.backlog} waiting`],
       ['dead letters', `${view.deadLetter.depth} in ${view.deadLetter.topic}`],
+      [
+        'breakers',
+        (view.breakers ?? []).length === 0
+          ? 'all closed'
+          : view.breakers
+              .map((b) => `OPEN in ${b.worker} since ${b.since}: ${b.reason}`)
+              .join('; '),
+      ],
     ]),
     partitions,
     `workers of ${view.group.id} (${view.group.state}):`,

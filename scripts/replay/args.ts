@@ -6,7 +6,7 @@ import {
   DEAD_LETTER_REASONS as REASONS,
   REPLAY_TIME_EXPECTED,
   type ReplayFilters,
-} from '../../packages/common/src/index.ts';
+} from '@kafka-throttle/common';
 
 export interface ReplayArgs {
   filters: ReplayFilters;

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { listeningPort, waitUntilReady } from './ready.ts';
+import { adminListeningPort, listeningPort, waitUntilReady } from './ready.ts';
 
 describe('listeningPort', () => {
   it('reads the port of a service\'s "listening" log line', () => {
@@ -14,6 +14,14 @@ describe('listeningPort', () => {
     expect(listeningPort('{"msg":"listening","port":"8080"}')).toBeUndefined();
     expect(listeningPort('listening on 8080')).toBeUndefined();
     expect(listeningPort('{broken')).toBeUndefined();
+  });
+});
+
+describe('adminListeningPort', () => {
+  it("reads the admin server's port, and only its", () => {
+    expect(adminListeningPort('{"msg":"admin server listening","port":8082}')).toBe(8082);
+    expect(adminListeningPort('{"msg":"ingest listening","port":8080}')).toBeUndefined();
+    expect(adminListeningPort('{"msg":"admin server listening"}')).toBeUndefined();
   });
 });
 

@@ -1,11 +1,18 @@
 /** The port in a service's "… listening" pino line (services may be started on port 0). */
 export function listeningPort(line: string): number | undefined {
+  return portOfLine(line, (msg) => msg.includes('listening'));
+}
+
+/** The port in ingest's "admin server listening" line. */
+export function adminListeningPort(line: string): number | undefined {
+  return portOfLine(line, (msg) => msg === 'admin server listening');
+}
+
+function portOfLine(line: string, matches: (msg: string) => boolean): number | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
-    return typeof entry.msg === 'string' &&
-      entry.msg.includes('listening') &&
-      typeof entry.port === 'number'
+    return typeof entry.msg === 'string' && matches(entry.msg) && typeof entry.port === 'number'
       ? entry.port
       : undefined;
   } catch {

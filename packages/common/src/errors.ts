@@ -18,8 +18,15 @@ export class ThrottleError<Code extends string = string> extends Error {
  * - `invalid_config`: a configuration value is invalid; the message names key, value and expectation.
  * - `topics_not_ready`: topics exist, but a partition still had no leader after the last check.
  * - `stopped`: the work was given up because its owner is stopping.
+ * - `version_conflict`: a control change named a version the state has moved on from.
+ * - `rate_change_pending`: a rate change came before the last one had taken effect.
  */
-export type CommonErrorCode = 'invalid_config' | 'topics_not_ready' | 'stopped';
+export type CommonErrorCode =
+  | 'invalid_config'
+  | 'topics_not_ready'
+  | 'stopped'
+  | 'version_conflict'
+  | 'rate_change_pending';
 
 export class CommonError extends ThrottleError<CommonErrorCode> {
   constructor(code: CommonErrorCode, message: string, options?: { cause?: unknown }) {

@@ -49,7 +49,7 @@ export {
   type CountsReporterOptions,
   createCountsReporter,
 } from './control/counts-reporter.ts';
-export type { DeliveryCounts } from './control/delivery-counts.ts';
+export type { DeliveryCounts, OpenBreaker, WorkerReport } from './control/delivery-counts.ts';
 export { rateSwitchAt, sameRate } from './control/rate-switch.ts';
 export {
   DEAD_LETTER_REASONS,

@@ -46,7 +46,11 @@ describe('kafkaLogLevel', () => {
       'error',
     );
     expect(kafkaLogLevel(entry(logLevel.WARN, 'Response without match'))).toBe('warn');
-    expect(kafkaLogLevel(entry(logLevel.INFO, 'Consumer has joined the group'))).toBe('info');
+  });
+
+  it("leaves kafkajs's own narration at debug: the info lines are ours", () => {
+    expect(kafkaLogLevel(entry(logLevel.INFO, 'Consumer has joined the group'))).toBe('debug');
+    expect(kafkaLogLevel(entry(logLevel.INFO, 'Stopped'))).toBe('debug');
   });
 });
 

@@ -32,9 +32,9 @@ const ROUTINE_WARNINGS = [/The group is rebalancing, re-joining/];
 const CONNECTION_FAILURE = /ECONNREFUSED|Connection timeout|Failed to connect|Connection error/i;
 
 /**
- * The pino level for one kafkajs log entry: known transients and deliberate notices go to debug
- * so that a healthy process logs no ERROR or WARN; what stays a warning carries a `hint` saying
- * what to do.
+ * The pino level for one kafkajs log entry: known transients, deliberate notices and kafkajs's
+ * own INFO narration go to debug, so that a healthy process logs no ERROR or WARN and its info
+ * lines are ours; what stays a warning carries a `hint` saying what to do.
  */
 export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): PinoLevel {
   const { message } = entry.log;
@@ -49,8 +49,8 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): PinoLevel
       return 'error';
     case KafkaLogLevel.WARN:
       return 'warn';
-    case KafkaLogLevel.INFO:
-      return 'info';
+    // kafkajs narrates every client's life at INFO (starting, joined, stopped), the throwaway
+    // control followers' too; our own lines say what matters, so its narration is debug.
     default:
       return 'debug';
   }

@@ -4,7 +4,7 @@ import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { createControlFollower } from '../src/control/control-follower.ts';
 import { createCountsReporter } from '../src/control/counts-reporter.ts';
-import type { DeliveryCounts } from '../src/control/delivery-counts.ts';
+import type { WorkerReport } from '../src/control/delivery-counts.ts';
 import { configuredTopics, ensureTopics } from '../src/kafka.ts';
 import { createLogger } from '../src/logger.ts';
 
@@ -37,10 +37,11 @@ describe('delivery counts in the control topic', () => {
     });
     let changes = 0;
     follower.onChange(() => changes++);
-    const a: DeliveryCounts = { delivered: 0, retried: 0, deadLettered: 0 };
-    const b: DeliveryCounts = { delivered: 0, retried: 0, deadLettered: 0 };
-    const reporters = [a, b].map((counts) =>
+    const a: WorkerReport = { delivered: 0, retried: 0, deadLettered: 0 };
+    const b: WorkerReport = { delivered: 0, retried: 0, deadLettered: 0 };
+    const reporters = [a, b].map((counts, i) =>
       createCountsReporter({
+        worker: `worker-${i}`,
         kafka,
         topic,
         read: () => ({ ...counts }),
@@ -56,6 +57,14 @@ describe('delivery counts in the control topic', () => {
       Object.assign(b, { delivered: 3, retried: 1, deadLettered: 0 });
       await until('both workers counted', () => follower.counts().delivered === 10);
       expect(follower.counts()).toEqual({ delivered: 10, retried: 3, deadLettered: 1 });
+      expect(follower.openBreakers()).toEqual([]);
+
+      // An open breaker is written even with no count changed, and named by its worker.
+      b.breaker = { reason: 'HTTP 503', since: Date.now() };
+      await until('the open breaker read', () => follower.openBreakers().length === 1);
+      expect(follower.openBreakers()).toEqual([{ worker: 'worker-1', ...b.breaker }]);
+      delete b.breaker;
+      await until('the breaker closed', () => follower.openBreakers().length === 0);
 
       // A stop writes the last counts before its tombstone: nothing it did is lost from the sum.
       a.retried = 5;

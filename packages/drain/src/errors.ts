@@ -8,8 +8,17 @@ import { ThrottleError } from '@kafka-throttle/common';
  * - `unknown_partition`: an attempt was begun on a partition that has no queue (a bug).
  * - `partition_revoked`: work on a record was given up because its partition moved to another
  *   worker, which takes the record over from the committed offset.
+ * - `invalid_config`: a configuration built by hand (not by loadConfig) that a part cannot use.
+ * - `attempt_timeout`: an HTTP attempt was cut off at `sink.timeout`.
+ * - `stopping`: an HTTP attempt was cut off because the worker is stopping.
  */
-export type DrainErrorCode = 'no_consumer' | 'unknown_partition' | 'partition_revoked';
+export type DrainErrorCode =
+  | 'no_consumer'
+  | 'invalid_config'
+  | 'unknown_partition'
+  | 'partition_revoked'
+  | 'attempt_timeout'
+  | 'stopping';
 
 export class DrainError extends ThrottleError {
   declare readonly code: DrainErrorCode;

@@ -101,7 +101,12 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     clock,
     createLimiter: guardedLimiters(config.rate, clock),
     onChange: () => dispatcher.pacingChanged(),
-    counts: () => metrics.deliveryCounts(),
+    counts: () => {
+      const { state, reason, since } = breaker.status();
+      return state === 'open' && since !== undefined
+        ? { ...metrics.deliveryCounts(), breaker: { reason: reason ?? 'open', since } }
+        : metrics.deliveryCounts();
+    },
     countsReportMs: tuning.countsReportMs,
   });
   const limiter = control.pacing;
@@ -139,13 +144,20 @@ export function createDrainWorker(options: DrainWorkerOptions): DrainWorker {
     breakerOpen: () => breaker.status().state === 'open',
   });
   breaker.onChange((change) => {
-    metrics.breakerTransitions.inc({ to: change.state });
     if (change.state === 'open') {
-      logger.warn(
-        { reason: change.reason, nextProbeInMs: (breaker.status().nextProbeAt ?? 0) - change.at },
-        'destination breaker open: every partition held, probing the destination',
-      );
+      const nextProbeInMs = (change.nextProbeAt ?? change.at) - change.at;
+      if (change.nextProbeAt !== undefined) control.breakerHold(change.nextProbeAt, change.reason);
+      if (change.probeFailed) {
+        logger.debug({ reason: change.reason, nextProbeInMs }, 'probe failed; breaker stays open');
+      } else {
+        metrics.breakerTransitions.inc({ to: change.state });
+        logger.warn(
+          { reason: change.reason, nextProbeInMs },
+          'destination breaker open: every partition held, probing the destination',
+        );
+      }
     } else {
+      metrics.breakerTransitions.inc({ to: change.state });
       logger.info(
         { reason: change.reason, openForMs: change.openForMs, probes: change.probes },
         'destination breaker closed: delivering at the configured rate again',

@@ -4,10 +4,21 @@ import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
 import { produceBacklog } from './support/backlog.ts';
 import { type Arrival, startDestination } from './support/destination.ts';
 import { inProcessWorker, type StartedWorker } from './support/in-process.ts';
+import { recordCount } from './support/topics.ts';
 
 const { kafka, admin } = testKafkaWithAdmin('group-hold-test');
 
 const HOLD_MS = 3000;
+const OUTAGE_MS = 6000;
+
+/** (applied at, until) of every group hold a worker applied, from its log. */
+function holdsApplied(worker: StartedWorker): { at: number; until: number }[] {
+  return worker.logs.flatMap((l) =>
+    l.msg === 'control state applied' && String(l.change).includes('hold') && l.holdUntil
+      ? [{ at: Date.parse(String(l.time)), until: Date.parse(String(l.holdUntil)) }]
+      : [],
+  );
+}
 
 describe('a destination that answers 429 with Retry-After to one request', () => {
   it('holds every worker of the group until the time it asked for', async () => {
@@ -75,4 +86,58 @@ describe('a destination that answers 429 with Retry-After to one request', () =>
       await destination.close();
     }
   });
+});
+
+describe('a destination that is down for every request', () => {
+  it("holds the group on one worker's open breaker: between probes no worker starts anything", async () => {
+    const topic = uniqueName('breaker-hold');
+    const env = {
+      KAFKA_TOPIC: topic,
+      KAFKA_PARTITIONS: '6',
+      DRAIN_GROUP: uniqueName('breaker-hold-group'),
+      RATE_MESSAGES: '12',
+      RATE_PERIOD: '1s',
+    };
+    await ensureTopics(admin, configuredTopics(loadConfig({ env })));
+    await produceBacklog(kafka, topic, { count: 48, partitions: 6 });
+    let downUntil = Number.POSITIVE_INFINITY;
+    const destination = await startDestination((arrival) => {
+      if (downUntil === Number.POSITIVE_INFINITY) downUntil = arrival.at + OUTAGE_MS;
+      return arrival.at < downUntil ? { status: 503 } : { status: 200 };
+    });
+    const workers: StartedWorker[] = ['a', 'b', 'c'].map(() =>
+      inProcessWorker({ ...env, SINK: 'http', SINK_URL: destination.url }),
+    );
+    try {
+      await Promise.all(workers.map((w) => w.worker.start()));
+      await destination.until(
+        (arrivals) => arrivals.filter((a) => a.status === 200).length >= 48,
+        90_000,
+      );
+      const opened = workers.filter((w) =>
+        w.logs.some((l) => String(l.msg).startsWith('destination breaker open')),
+      );
+      expect(opened.length).toBeGreaterThan(0);
+      // Each worker applied holds while the destination was down, and within each one it
+      // started nothing: the probe that ends a hold goes at its end, not before.
+      let holdsSeen = 0;
+      workers.forEach((w, i) => {
+        const holds = holdsApplied(w).filter((h) => h.at < downUntil);
+        expect(holds.length, `worker ${i} applied a hold`).toBeGreaterThan(0);
+        for (const hold of holds) {
+          holdsSeen += 1;
+          const during = w.attemptStarts().filter((t) => t > hold.at + 1 && t < hold.until);
+          expect(during, `worker ${i} during the hold until ${hold.until}`).toEqual([]);
+        }
+      });
+      const failed = destination.arrivals.filter((a) => a.status === 503).length;
+      console.log(
+        `breaker hold: ${opened.length} of 3 breakers opened, ${failed} failed attempts in a ${OUTAGE_MS} ms outage, ${holdsSeen} holds applied by the workers`,
+      );
+      expect(await recordCount(admin, `${topic}.dlq`)).toBe(0);
+    } finally {
+      await Promise.all(workers.map((w) => w.worker.stop()));
+      await destination.close();
+    }
+  }, 120_000);
 });

@@ -15,7 +15,8 @@ interface Status {
   state: { paused: boolean; version: number };
   rate: { messages: number; period: string; burst: number };
   hold: { active: boolean; until: string; reason: string } | null;
-  breaker?: { state: string };
+  /** Workers whose destination breaker is open: they send nothing but probes. */
+  breakers: { worker: string; reason: string; since: string }[];
   partitions: { partition: number; backlog: number; oldestWaitingAgeMs: number | null }[];
   backlog: number;
   group: { id: string; state: string; members: Member[] };
@@ -145,15 +146,26 @@ function showHistory(chart: uPlot, history: History): void {
 
 function showStatus(status: Status): void {
   const holding = status.hold?.active === true;
-  const state = status.state.paused ? 'paused' : holding ? 'held' : 'running';
+  const breakers = status.breakers ?? [];
+  const state = status.state.paused
+    ? 'paused'
+    : breakers.length > 0
+      ? 'breaker open'
+      : holding
+        ? 'held'
+        : 'running';
   text('state', state);
   el('state').dataset.state = state;
   text(
     'hold',
     [
       holding && status.hold ? `held until ${status.hold.until} (${status.hold.reason})` : '',
-      status.breaker ? `breaker ${status.breaker.state}` : '',
-    ].join(' '),
+      ...breakers.map(
+        (b) => `destination breaker open in ${b.worker} since ${b.since}: ${b.reason}`,
+      ),
+    ]
+      .filter((line) => line !== '')
+      .join('; '),
   );
   text('rate', `${status.rate.messages} per ${status.rate.period}, burst ${status.rate.burst}`);
   text('version', String(status.state.version));

@@ -98,3 +98,26 @@ export function produceFailure(error: unknown, records: number): IngestError {
   const reason = error instanceof Error ? error.message : String(error);
   return kafkaUnavailable(`Kafka did not take the record: ${reason}`, error);
 }
+
+/**
+ * Every code of a failure inside ingest that no client is answered with (the process side: the
+ * workers, the page's assets, a batch nobody waits for). They reach logs and exit codes only.
+ * - `page_not_built`: the live page's script could not be bundled at start.
+ * - `worker_exited`: an ingest worker exited before it listened.
+ * - `workers_not_stopped`: ingest workers did not stop gracefully when asked.
+ * - `metrics_unavailable`: the primary did not send the service's metrics in time.
+ * - `batch_abandoned`: every record of a produce batch was answered before Kafka's ack came.
+ */
+export type IngestFailureCode =
+  | 'page_not_built'
+  | 'worker_exited'
+  | 'workers_not_stopped'
+  | 'metrics_unavailable'
+  | 'batch_abandoned';
+
+export class IngestFailure extends ThrottleError<IngestFailureCode> {
+  constructor(code: IngestFailureCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'IngestFailure';
+  }
+}

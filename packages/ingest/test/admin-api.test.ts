@@ -118,6 +118,40 @@ describe('admin API', () => {
     }
   });
 
+  it('names the workers whose destination breaker is open, from the reports they write', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const report = (breaker?: object) => ({
+      key: 'counts/worker-x',
+      value: JSON.stringify({ delivered: 3, retried: 7, deadLettered: 0, at: Date.now(), breaker }),
+    });
+    const since = Date.now() - 5000;
+    const breakersShown = async () => (await call('GET', '/status')).json.breakers as unknown[];
+    try {
+      expect(await breakersShown()).toEqual([]);
+      await producer.send({
+        topic: `${ingest.topic}.control`,
+        messages: [report({ reason: '3 records failed in a row, the last with HTTP 503', since })],
+      });
+      await waitFor(
+        async () => JSON.stringify(await breakersShown()).includes('worker-x'),
+        30_000,
+        'the open breaker shown',
+      );
+      expect(await breakersShown()).toEqual([
+        {
+          worker: 'worker-x',
+          reason: '3 records failed in a row, the last with HTTP 503',
+          since: new Date(since).toISOString(),
+        },
+      ]);
+      await producer.send({ topic: `${ingest.topic}.control`, messages: [report()] });
+      await waitFor(async () => (await breakersShown()).length === 0, 30_000, 'closed again');
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   it('pauses, refuses a stale version with 409 and changes nothing, then resumes', async () => {
     const before = (await call('GET', '/status')).json.state as { version: number };
     const paused = await call('POST', '/pause', {

@@ -14,7 +14,12 @@ import {
   parseDesired,
   parseHold,
 } from './control-state.ts';
-import { createCountsTally, type DeliveryCounts, isCountsKey } from './delivery-counts.ts';
+import {
+  createCountsTally,
+  type DeliveryCounts,
+  isCountsKey,
+  type OpenBreaker,
+} from './delivery-counts.ts';
 
 export interface ControlFollowerOptions {
   kafka: Kafka;
@@ -42,6 +47,8 @@ export interface ControlFollower {
   current(): ControlState;
   /** The workers' delivery counts summed (see delivery-counts.ts); they never change the state. */
   counts(): DeliveryCounts;
+  /** The workers whose destination breaker is open, as their latest fresh reports say. */
+  openBreakers(): (OpenBreaker & { worker: string })[];
   /** Called after each change that alters the state; returns the unsubscribe function. */
   onChange(listener: ControlListener): () => void;
   /** Resolves once every record written before the call has been applied: read your writes. */
@@ -218,6 +225,7 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
     },
     current: () => state,
     counts: () => counts.total(),
+    openBreakers: () => counts.openBreakers(clock.now()),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

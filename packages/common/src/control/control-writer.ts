@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { Clock } from '../clock.ts';
-import { ThrottleError } from '../errors.ts';
+import { CommonError } from '../errors.ts';
 import type { ControlFollower } from './control-follower.ts';
 import {
   CONTROL_KEYS,
@@ -68,7 +68,7 @@ function refuseWhileSwitching(current: DesiredState, now: number): void {
   const switchAt = rateSwitchAt(previous.rate, current.rate, previous.changedAt);
   const settledAt = switchAt + Math.max(previous.rate.periodMs, current.rate.periodMs);
   if (now >= settledAt) return;
-  throw new ThrottleError(
+  throw new CommonError(
     'rate_change_pending',
     `the last rate change takes effect at ${new Date(switchAt).toISOString()}: change the rate again from ${new Date(settledAt).toISOString()}`,
   );
@@ -112,7 +112,7 @@ export function createControlWriter(options: ControlWriterOptions): ControlWrite
         await follower.caughtUp();
         const current = follower.current().desired;
         if (change.expectedVersion !== undefined && change.expectedVersion !== current.version) {
-          throw new ThrottleError(
+          throw new CommonError(
             'version_conflict',
             `the state is at version ${current.version}, not ${change.expectedVersion}: read it again and retry`,
           );

@@ -1,16 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { controlTopicName } from './control-state.ts';
-import { countsKey, type DeliveryCounts } from './delivery-counts.ts';
+import { BREAKER_REFRESH_MS, countsKey, type WorkerReport } from './delivery-counts.ts';
 
 export interface CountsReporterOptions {
   kafka: Kafka;
   /** The request topic; the control topic is named after it. */
   topic: string;
-  read(): DeliveryCounts;
+  /** The worker's counts, with its destination breaker while that is open. */
+  read(): WorkerReport;
+  /** Names the worker in its key: unique per process, so a restart counts from zero apart. */
+  worker: string;
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -32,14 +33,14 @@ export interface CountsReporter {
 
 /**
  * Writes a worker's cumulative counts to the control topic every `intervalMs` while they
- * change (an idle worker writes nothing). A failed write is not retried: the next one carries
- * the newer counts anyway.
+ * change (an idle worker writes nothing), and at least every `BREAKER_REFRESH_MS` while its
+ * breaker is open, so readers can tell an open breaker from a crashed worker's last word. A
+ * failed write is not retried: the next one carries the newer counts anyway.
  */
 export function createCountsReporter(options: CountsReporterOptions): CountsReporter {
   const { clock } = options;
   const topic = controlTopicName(options.topic);
-  // Unique per reporter: a restarted worker counts from zero under a key of its own.
-  const key = countsKey(`${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const key = countsKey(options.worker);
   const logger = options.logger.child({ component: 'counts', controlTopic: topic });
   const producer: Producer = options.kafka.producer({ allowAutoTopicCreation: false });
   const stopping = new AbortController();
@@ -62,13 +63,20 @@ export function createCountsReporter(options: CountsReporterOptions): CountsRepo
     options.onWritten?.(sentAt, clock.now(), appendedAt > 0 ? appendedAt : undefined);
   }
 
-  /** The counts as a record, unless they are what was written last. */
+  /** The report as a record, unless it is what was written last. */
   function latest(): Message | undefined {
-    const counts = options.read();
-    const text = `${counts.delivered}/${counts.retried}/${counts.deadLettered}`;
+    const report = options.read();
+    const now = clock.now();
+    const { breaker } = report;
+    const text = [
+      report.delivered,
+      report.retried,
+      report.deadLettered,
+      ...(breaker ? [breaker.reason, breaker.since, Math.floor(now / BREAKER_REFRESH_MS)] : []),
+    ].join('/');
     if (text === written) return undefined;
     written = text;
-    return { key, value: JSON.stringify({ ...counts, at: clock.now() }) };
+    return { key, value: JSON.stringify({ ...report, at: now }) };
   }
 
   async function report(): Promise<void> {

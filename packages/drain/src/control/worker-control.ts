@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   type Clock,
@@ -5,10 +6,10 @@ import {
   createControlFollower,
   createControlWriter,
   createCountsReporter,
-  type DeliveryCounts,
   type Logger,
   type RateSetting,
   rateGuard,
+  type WorkerReport,
 } from '@kafka-throttle/common';
 import type { Kafka } from 'kafkajs';
 import { clockSkewBudgetMs } from '../pacing/skew-budget.ts';
@@ -23,8 +24,8 @@ export interface WorkerControlOptions {
   createLimiter(rate: RateSetting): Pacer;
   /** The control state changed: a permit may come sooner or later than the dispatcher thinks. */
   onChange(): void;
-  /** This worker's delivery counts, written to the topic every `countsReportMs` for the page. */
-  counts(): DeliveryCounts;
+  /** This worker's delivery counts and open breaker, written to the topic for the page. */
+  counts(): WorkerReport;
   countsReportMs: number;
 }
 
@@ -37,6 +38,12 @@ export interface WorkerControl {
   start(): void;
   /** The destination asked to wait: this worker holds at once, the group through the topic. */
   destinationHold(retryAfterMs: number, status: number | undefined): void;
+  /**
+   * This worker's destination breaker is open and probes next at `nextProbeAt`: the rest of the
+   * group holds until then (this worker's breaker already holds it), so the group probes a dead
+   * destination once per interval instead of each worker spending its share on it.
+   */
+  breakerHold(nextProbeAt: number, reason: string): void;
   stop(): Promise<void>;
 }
 
@@ -48,12 +55,14 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
   const { kafka, clock, config } = options;
   const logger = options.logger.child({ component: 'control' });
   const follower = createControlFollower({ kafka, config, logger, clock, role: 'drain' });
+  // Names this worker in its holds and its counts key; unique, so a restart is a new worker.
+  const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const writer = createControlWriter({
     kafka,
     topic: config.kafka.topic,
     follower,
     clock,
-    by: `${hostname()}-${process.pid}`,
+    by: workerId,
   });
   const pacing = createControlledPacing({
     rate: {
@@ -88,6 +97,7 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
     },
   });
   const counts = createCountsReporter({
+    worker: workerId,
     kafka,
     topic: config.kafka.topic,
     read: options.counts,
@@ -98,6 +108,17 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
   });
   let unsubscribe: (() => void) | undefined;
   let started: Promise<void> | undefined;
+
+  function writeHold(until: number, reason: string): void {
+    writer
+      .hold(until, reason)
+      .catch((error: unknown) =>
+        logger.warn(
+          { err: error, until },
+          'could not write the group-wide hold; this worker holds',
+        ),
+      );
+  }
 
   return {
     pacing,
@@ -124,14 +145,10 @@ export function createWorkerControl(options: WorkerControlOptions): WorkerContro
       const until = clock.now() + retryAfterMs;
       pacing.holdUntil(until);
       options.onChange();
-      writer
-        .hold(until, `destination answered ${status ?? 'an error'} with Retry-After`)
-        .catch((error: unknown) =>
-          logger.warn(
-            { err: error, until },
-            'could not write the group-wide hold; this worker holds',
-          ),
-        );
+      writeHold(until, `destination answered ${status ?? 'an error'} with Retry-After`);
+    },
+    breakerHold(nextProbeAt, reason) {
+      writeHold(nextProbeAt, `destination breaker open in ${workerId}: ${reason}`);
     },
     async stop() {
       unsubscribe?.();

@@ -31,7 +31,12 @@ describe('destination breaker', () => {
     expect(breaker.openAt(1002)).toBe(1002);
     expect(breaker.observe(2, heads[2] as object, down, 1002)).toBe('destination');
     expect(changes).toEqual([
-      { state: 'open', reason: '3 records failed in a row, the last with HTTP 503', at: 1002 },
+      {
+        state: 'open',
+        reason: '3 records failed in a row, the last with HTTP 503',
+        at: 1002,
+        nextProbeAt: 1102,
+      },
     ]);
     expect(breaker.status()).toMatchObject({ state: 'open', nextProbeAt: 1102, probes: 0 });
     // Attempts in flight when it opened are not their records' fault either.
@@ -80,7 +85,13 @@ describe('destination breaker', () => {
     // 100 after opening, then 200, 400, 800 after each failed probe, then capped at 1000.
     expect(probeTimes).toEqual([100, 305, 710, 1515, 2520, 3525, 4530]);
     expect(breaker.status()).toMatchObject({ state: 'open', probes: 7, reason: 'HTTP 503' });
-    expect(changes).toHaveLength(1);
+    // The opening, then one change per failed probe naming when the next may go (the times a
+    // group-wide hold lasts until).
+    expect(changes.map((c) => [c.probeFailed ?? false, c.nextProbeAt])).toEqual([
+      [false, 100],
+      ...probeTimes.slice(1).map((at) => [true, at]),
+      [true, 4530 + 5 + 1000],
+    ]);
   });
 
   it('closes when a probe succeeds, and reports how long it was open', () => {

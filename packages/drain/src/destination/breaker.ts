@@ -14,9 +14,13 @@ export type Blame = 'none' | 'message' | 'unsure' | 'destination';
 
 export interface BreakerChange {
   state: BreakerState;
-  /** Why: the failure that opened it, or what closed it. */
+  /** Why: the failure that opened it (or the probe's, when one failed), or what closed it. */
   reason: string;
   at: number;
+  /** While open: when the next probe may go (on opening, and after each failed probe). */
+  nextProbeAt?: number;
+  /** An open breaker's probe failed: it stays open, and the next probe waits longer. */
+  probeFailed?: boolean;
   /** How long it was open (on closing). */
   openForMs?: number;
   /** Probes sent while it was open (on closing). */
@@ -52,7 +56,7 @@ export interface Breaker {
   /** Takes an attempt's outcome into account; says whose fault a failure is. */
   observe(partition: number, record: object, outcome: SinkOutcome, now: number): Blame;
   status(): BreakerStatus;
-  /** Called on every opening and closing (logs, metrics, a group-wide hold). */
+  /** Called on every opening, failed probe and closing (logs, metrics, a group-wide hold). */
   onChange(listener: (change: BreakerChange) => void): void;
 }
 
@@ -95,7 +99,7 @@ export function createBreaker(options: BreakerOptions): Breaker {
     nextProbeAt = now + backoffDelay(options.probe, 1);
     probePartition = undefined;
     streak.clear();
-    emit({ state, reason: why, at: now });
+    emit({ state, reason: why, at: now, nextProbeAt });
   }
 
   function close(why: string, now: number): void {
@@ -150,6 +154,7 @@ export function createBreaker(options: BreakerOptions): Breaker {
         if (isProbe) {
           reason = describe(outcome);
           nextProbeAt = now + backoffDelay(options.probe, probes + 1);
+          emit({ state, reason, at: now, nextProbeAt, probeFailed: true });
         }
         return 'destination';
       }

@@ -1,4 +1,5 @@
-import { ThrottleError, urlCredentials } from '@kafka-throttle/common';
+import { urlCredentials } from '@kafka-throttle/common';
+import { DrainError } from '../errors.ts';
 
 /**
  * The `Authorization` header for the user name and password in a sink URL (HTTP Basic, UTF-8,
@@ -10,7 +11,7 @@ export function basicAuthorization(url: string): string | undefined {
   if (credentials === undefined) return undefined;
   if (credentials === 'malformed') {
     // loadConfig refuses such a URL already; a hand-built configuration could still carry it.
-    throw new ThrottleError(
+    throw new DrainError(
       'invalid_config',
       'sink.url: the user name and password must be percent-encoded',
     );

@@ -7,6 +7,7 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, systemClock } from '@kafka-throttle/common';
+import { DrainError } from '../errors.ts';
 import { classifyAnswer, describeError, ERROR_BODY_CHARS } from './http-outcome.ts';
 import type { Delivery, PreparedAttempt, Sink, SinkOutcome } from './sink.ts';
 import { createSinkHeaders } from './sink-headers.ts';
@@ -129,11 +130,11 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
         deadline: options.clock.now() + options.timeoutMs,
         expire() {
           failure ??= 'timeout';
-          req.destroy(new Error('timeout'));
+          req.destroy(new DrainError('attempt_timeout', `timeout after ${options.timeoutMs} ms`));
         },
         stop() {
           failure ??= 'stopping';
-          req.destroy(new Error(STOPPING));
+          req.destroy(new DrainError('stopping', STOPPING));
         },
       };
 

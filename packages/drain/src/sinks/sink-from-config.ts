@@ -1,5 +1,5 @@
 import type { Clock, Config } from '@kafka-throttle/common';
-import { ThrottleError } from '@kafka-throttle/common';
+import { DrainError } from '../errors.ts';
 import { createHttpSink } from './http-sink.ts';
 import { createLogSink } from './log-sink.ts';
 import type { Sink } from './sink.ts';
@@ -9,7 +9,7 @@ export function sinkFromConfig(sink: Config['sink'], clock: Clock): Sink {
   if (sink.type === 'log') return createLogSink({ clock });
   if (sink.url === undefined) {
     // loadConfig refuses this already; a hand-built Config could still carry it.
-    throw new ThrottleError('invalid_config', 'sink.url is required when sink.type is "http"');
+    throw new DrainError('invalid_config', 'sink.url is required when sink.type is "http"');
   }
   return createHttpSink({
     url: sink.url,

@@ -21,7 +21,7 @@ import { parseReplayRequest } from './replay-request.ts';
 export interface AdminAppDeps {
   /** True when the Authorization header carries the admin token. */
   authorized: (header: string | undefined) => boolean;
-  follower: Pick<ControlFollower, 'current' | 'ready'>;
+  follower: Pick<ControlFollower, 'current' | 'ready' | 'openBreakers'>;
   writer: Pick<ControlWriter, 'change'>;
   groupStatus: (rate: RateSetting) => Promise<GroupStatus>;
   /** `pnpm replay`'s run, for `POST /replay`. */
@@ -50,7 +50,12 @@ export function createAdminApp(deps: AdminAppDeps): Koa {
   router.get('/status', async (ctx) => {
     const control = deps.follower.current();
     const queue = await withinTimeout(deps.groupStatus(control.desired.rate), 'read the group');
-    ctx.body = { ...describeControl(control, deps.now()), ...queue };
+    const breakers = deps.follower.openBreakers().map((open) => ({
+      worker: open.worker,
+      reason: open.reason,
+      since: new Date(open.since).toISOString(),
+    }));
+    ctx.body = { ...describeControl(control, deps.now()), breakers, ...queue };
   });
 
   router.get('/metrics', async (ctx) => {

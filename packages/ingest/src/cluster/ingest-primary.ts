@@ -2,6 +2,7 @@ import type { Cluster, Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { backoffDelay, type Clock, type Logger } from '@kafka-throttle/common';
 import { AggregatorRegistry } from 'prom-client';
+import { IngestFailure } from '../errors.ts';
 import { isClusterMessage, LISTEN_WHEN_READY_ENV, SERVES_ADMIN_ENV } from './messages.ts';
 
 export interface IngestPrimaryDeps {
@@ -92,7 +93,12 @@ export function createIngestPrimary(deps: IngestPrimaryDeps): IngestPrimary {
           new Promise<AddressInfo>((resolve, reject) => {
             worker.once('listening', resolve);
             worker.once('exit', (code) =>
-              reject(new Error(`worker ${worker.id} exited with code ${code} before it listened`)),
+              reject(
+                new IngestFailure(
+                  'worker_exited',
+                  `worker ${worker.id} exited with code ${code} before it listened`,
+                ),
+              ),
             );
           }),
       );
@@ -108,7 +114,10 @@ export function createIngestPrimary(deps: IngestPrimaryDeps): IngestPrimary {
       const codes = await Promise.all(exits.values());
       const failed = codes.filter((code) => code !== 0);
       if (failed.length > 0) {
-        throw new Error(`${failed.length} worker(s) failed to stop gracefully: ${failed}`);
+        throw new IngestFailure(
+          'workers_not_stopped',
+          `${failed.length} worker(s) failed to stop gracefully: ${failed}`,
+        );
       }
       log.info({ workers }, 'ingest workers stopped');
     },

@@ -1,4 +1,5 @@
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { IngestFailure } from '../errors.ts';
 import { type ClusterMessage, isClusterMessage } from './messages.ts';
 
 /** The worker's side of the IPC channel: what it needs to send and receive. */
@@ -31,13 +32,24 @@ export function createWorkerMetrics(
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`the primary did not send the metrics within ${timeoutMs} ms`));
+        reject(
+          new IngestFailure(
+            'metrics_unavailable',
+            `the primary did not send the metrics within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       pending.set(id, (answer) => {
         clearTimeout(timer);
         pending.delete(id);
         if (answer.text !== undefined) resolve(answer.text);
-        else reject(new Error(answer.error ?? 'the primary could not collect the metrics'));
+        else
+          reject(
+            new IngestFailure(
+              'metrics_unavailable',
+              answer.error ?? 'the primary could not collect the metrics',
+            ),
+          );
       });
       channel.send({ type: 'ingest:metrics-request', id });
     });

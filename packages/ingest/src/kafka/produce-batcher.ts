@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '@kafka-throttle/common';
 import type { Message } from 'kafkajs';
-import { IngestError, kafkaUnavailable, produceFailure } from '../errors.ts';
+import { IngestError, IngestFailure, kafkaUnavailable, produceFailure } from '../errors.ts';
 import type { IngestMetrics } from '../metrics.ts';
 import type { Placement, ProducePort } from './produce-port.ts';
 
@@ -52,7 +52,7 @@ interface Batch {
   done: boolean;
 }
 
-const GAVE_UP = new Error('every record of the batch timed out');
+const GAVE_UP = new IngestFailure('batch_abandoned', 'every record of the batch timed out');
 
 /**
  * Coalesces records that arrive together into one produce request. kafkajs' idempotent

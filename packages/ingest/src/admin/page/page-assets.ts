@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { IngestFailure } from '../../errors.ts';
 
 export interface PageAssets {
   html: string;
@@ -33,6 +34,7 @@ export async function loadPageAssets(): Promise<PageAssets> {
     }),
   ]);
   const script = bundle.outputFiles[0]?.text;
-  if (script === undefined) throw new Error('the page script was not built');
+  if (script === undefined)
+    throw new IngestFailure('page_not_built', 'the page script was not built');
   return { html, style: `${chartStyle}\n${pageStyle}`, script };
 }
