@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -9,6 +10,9 @@ import { Worker } from 'node:worker_threads';
  * The watch runs in a worker thread because the service's main thread can be stuck for good
  * once its parent is gone: its log lines go to a pipe nobody reads any more, and pino's
  * synchronous writer waits on it. What it had in flight is redelivered: nothing accepted is lost.
+ *
+ * A worker of a multi-process ingest inherits this preload, but its parent is ingest's primary,
+ * not `pnpm start`: it watches nothing, since Node ends a cluster worker whose primary is gone.
  */
 const GRACE_MS = 15_000;
 // pnpm start names itself, so a parent that died before this module loaded is noticed too.
@@ -23,7 +27,9 @@ const watch = `
     setTimeout(() => process.kill(pid, 'SIGKILL'), graceMs);
   }, 500);
 `;
-new Worker(watch, {
-  eval: true,
-  workerData: { parent, pid: process.pid, graceMs: GRACE_MS },
-}).unref();
+if (cluster.isPrimary) {
+  new Worker(watch, {
+    eval: true,
+    workerData: { parent, pid: process.pid, graceMs: GRACE_MS },
+  }).unref();
+}

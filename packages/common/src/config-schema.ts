@@ -103,10 +103,9 @@ export const configSchema = {
     50_000,
   ),
   'ingest.workers': {
-    doc: 'processes serving the ingest port ("auto" = CPUs available; 1 = one process, no primary)',
+    doc: 'processes serving the ingest port ("auto" = CPUs available, within a container\'s CPU quota; 1 = one process, no primary)',
     env: 'INGEST_WORKERS',
-    // 1 until a stop of the multi-process service is shown not to hang under the e2e harness.
-    default: 1,
+    default: 'auto',
     expected: '"auto" or an integer from 1 to 64',
     coerce: (t) => (t.trim() === 'auto' ? 'auto' : intText(t)),
     valid: (v) => v === 'auto' || (isInt(v) && v >= 1 && v <= 64),

@@ -28,7 +28,7 @@ describe('loadConfig defaults', () => {
         idempotencyWindow: 600_000,
         idempotencyMaxKeys: 50_000,
         shutdownTimeout: 10_000,
-        workers: 1,
+        workers: 'auto',
       },
       drain: { group: 'throttle-drain', host: '0.0.0.0', port: 8081, shutdownTimeout: 8000 },
       rate: { messages: 5, period: 5000, burst: 5, margin: 10 },

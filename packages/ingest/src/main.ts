@@ -6,6 +6,7 @@ import {
   runServiceProcess,
   systemClock,
 } from '@kafka-throttle/common';
+import { cgroupCpuQuota } from './cluster/cpu-quota.ts';
 import { createIngestPrimary } from './cluster/ingest-primary.ts';
 import { LISTEN_WHEN_READY_ENV, SERVES_ADMIN_ENV } from './cluster/messages.ts';
 import { resolveWorkerCount } from './cluster/worker-count.ts';
@@ -18,7 +19,9 @@ import { createIngestKafkaClient } from './kafka-client.ts';
 // as for every service (runServiceProcess), with ingest.shutdownTimeout for a graceful stop.
 // With ingest.workers > 1 this process is the primary and forks the workers (this same file).
 const config = loadConfigOrExit({ env: process.env, args: process.argv.slice(2) });
-const workers = resolveWorkerCount(config.ingest.workers, availableParallelism());
+const workers = cluster.isPrimary
+  ? resolveWorkerCount(config.ingest.workers, availableParallelism(), cgroupCpuQuota())
+  : 1;
 const shutdownTimeoutMs = config.ingest.shutdownTimeout;
 
 if (workers > 1 && cluster.isPrimary) {

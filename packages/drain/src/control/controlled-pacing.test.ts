@@ -191,4 +191,21 @@ describe('controlled pacing', () => {
       at: rateSwitchAt(RATE_20, RATE_5, changedAt),
     });
   });
+
+  it('keeps a worker that starts just after a switch to a shorter period quiet until the old period has passed', () => {
+    const { pacing, at } = setUp();
+    const fast: RateSetting = { messages: 20, periodMs: 250, burst: 20 };
+    const changedAt = 10_000_000;
+    const switchAt = rateSwitchAt(RATE_20, fast, changedAt);
+    // The rest of the group spent 20 per 1000 ms until the switch; a window that began just
+    // before it still has most of an old period to run.
+    at(switchAt + 100);
+    pacing.apply(
+      state({ rate: fast, version: 3, changedAt, previous: { rate: RATE_20, changedAt } }),
+    );
+    expect(pacing.applied()).toMatchObject({ rate: fast, pending: undefined });
+    expect(pacing.tryAcquire()).toEqual({ granted: false, nextAt: switchAt + 750 });
+    at(switchAt + 750);
+    expect(pacing.tryAcquire()).toEqual({ granted: true });
+  });
 });

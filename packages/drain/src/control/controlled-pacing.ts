@@ -72,15 +72,23 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
     return { ready, paused, rate, holdUntil: Math.max(groupHold, localHold), version, pending };
   }
 
-  /** `at`: the switch instant; undefined for the first state, before which nothing was granted. */
-  function switchTo(next: RateSetting, at: number | undefined): void {
-    const previous = rate;
+  /**
+   * `at`: the switch instant; undefined when nobody in the group spent the rate before it (the
+   * first state of a topic that never changed rate). `previousPeriodMs`: the period the group
+   * paced at until `at`, by default this worker's.
+   */
+  function switchTo(
+    next: RateSetting,
+    at: number | undefined,
+    previousPeriodMs = rate.periodMs,
+  ): void {
     rate = next;
     pending = undefined;
     limiter = options.createLimiter(next);
-    // The new limiter's partitions wait one new period from the moment they are assigned.
+    // The new limiter's partitions wait one new period from the moment they are assigned; a
+    // shorter new period waits first for the old one to end, whose window began before `at`.
     quietUntil =
-      at === undefined ? clock.now() : at + Math.max(0, previous.periodMs - next.periodMs);
+      at === undefined ? clock.now() : at + Math.max(0, previousPeriodMs - next.periodMs);
     settle(clock.now());
   }
 
@@ -127,10 +135,16 @@ export function createControlledPacing(options: ControlledPacingOptions): Contro
         pending = undefined;
         changes.push('rate switch cancelled');
       } else if (!sameRate(target, desired.rate)) {
-        // Nothing was granted before the first state: its rate applies at once.
-        const at = first ? 0 : rateSwitchAt(rate, desired.rate, desired.changedAt);
-        if (at <= clock.now()) {
-          switchTo(desired.rate, first ? undefined : at);
+        // Nothing was granted here before the first state, so its rate applies at once; but the
+        // rest of the group may have spent the rate before it until its switch, and a switch
+        // less than one old period ago still weighs on the windows that began before it.
+        const at = first
+          ? before && !sameRate(before, desired.rate)
+            ? beforeUntil
+            : undefined
+          : rateSwitchAt(rate, desired.rate, desired.changedAt);
+        if (at === undefined || at <= clock.now()) {
+          switchTo(desired.rate, at, first ? before?.periodMs : undefined);
           changes.push('rate switched');
         } else {
           pending = { rate: desired.rate, at };
