@@ -153,7 +153,7 @@ describe('createRateLimiter: one worker', () => {
     expect(gaps.length).toBeGreaterThan(1000);
     for (const gap of gaps) {
       expect(gap).toBeGreaterThanOrEqual(spacing - EPS);
-      // Once per rotation epoch the rotating lanes pause for the hand-over gap.
+      // Once per epoch the grid pauses for the hand-over gap.
       expect(gap).toBeLessThanOrEqual(spacing + handoverGapMs + EPS);
     }
     const even = gaps.filter((gap) => Math.abs(gap - spacing) < EPS).length;
@@ -202,30 +202,24 @@ describe('createRateLimiter: one worker', () => {
 
   it('does not drift over 10 simulated hours: starts stay on the absolute grid', () => {
     const { clock, limiter, schedule } = limiterAt(T0, { messages: 20, periodMs: 1000, burst: 20 });
-    const { slotPeriodMs, fixed, rotating } = schedule;
+    const { slotPeriodMs, grid } = schedule;
     limiter.assign(ALL, 6);
     const until = T0 + 10 * HOUR;
     const starts = takeAll(limiter, clock, until);
 
-    // What the grid promises in whole grid periods from the third one on: 18 lanes fixed to
-    // the 6 partitions open once per grid period, the 2 rotating lanes as their grid says.
+    // What the grid promises in whole grid periods from the third one on: every one of the 20
+    // lanes (burst 20: all on the same times) opens as the grid says, skipped slots left out.
     const from = (Math.floor(T0 / slotPeriodMs) + 3) * slotPeriodMs;
     const to = Math.floor(until / slotPeriodMs) * slotPeriodMs;
-    let expected = 18 * Math.round((to - from) / slotPeriodMs);
-    for (const lane of [18, 19]) {
-      for (let slot = rotating.slotAt(lane, from); rotating.slotStart(slot, lane) < to; slot++) {
-        if (rotating.slotStart(slot, lane) >= from) expected += 1;
-      }
+    let opens = 0;
+    for (let slot = grid.slotAt(0, from); grid.slotStart(slot, 0) < to; slot++) {
+      if (grid.slotStart(slot, 0) >= from) opens += 1;
     }
-    expect(Math.abs(countIn(starts, from, to) - expected)).toBeLessThanOrEqual(2);
+    expect(Math.abs(countIn(starts, from, to) - 20 * opens)).toBeLessThanOrEqual(2);
     expect(countIn(starts, from, to) / (20 * ((to - from) / 1000))).toBeGreaterThanOrEqual(0.99);
-    // Hours later, the last period's burst starts exactly when the grid opens: the fixed lanes
-    // and the rotating ones, on the same grid, unless this is their epoch's skipped slot.
-    const lastOpen = fixed.slotStart(fixed.slotAt(0, to - 1), 0);
-    const rotatingThere = [18, 19].filter(
-      (lane) => rotating.slotStart(rotating.slotAt(lane, lastOpen), lane) === lastOpen,
-    ).length;
-    expect(countIn(starts, lastOpen, lastOpen + EPS)).toBe(18 + rotatingThere);
+    // Hours later, the last period's burst starts exactly when the grid opens.
+    const lastOpen = grid.slotStart(grid.slotAt(0, to - 1), 0);
+    expect(countIn(starts, lastOpen, lastOpen + EPS)).toBe(20);
     expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(20);
   });
 
@@ -363,8 +357,8 @@ describe('createRateLimiter: shares of a group', () => {
 });
 
 describe('createRateLimiter: burst 1 across a group', () => {
-  it('spaces the whole group evenly, also when some lanes rotate between workers', () => {
-    // 10 lanes on 4 partitions: 8 fixed, 2 rotating between the two workers.
+  it('spaces the whole group evenly, also when lanes move between workers', () => {
+    // 10 lanes on 4 partitions: they move on by 2 partitions, to the other worker, each epoch.
     for (const [messages, periodMs] of [
       [10, 1000],
       [7, 5000],
@@ -421,7 +415,7 @@ describe('createRateLimiter: rebalances', () => {
     const t1 = clock.now();
     limiter.assign([0, 1, 2, 3], 6);
     const after = takeAll(limiter, clock, t1 + 5 * slotPeriodMs);
-    // Partitions 0 and 1 hold 16 fixed lanes and, in some epochs, the 2 rotating ones.
+    // Partitions 0 and 1 hold 16 lanes and, in some epochs, one or two more.
     expect(countIn(after, t1, t1 + slotPeriodMs)).toBeLessThanOrEqual(18);
     expect(countIn(after, t1 + slotPeriodMs, t1 + 4 * slotPeriodMs)).toBeGreaterThanOrEqual(3 * 32);
   });
@@ -483,7 +477,7 @@ describe('createRateLimiter: rebalances', () => {
         const spanMs = rng.between(1, 30) * periodMs;
         // takeAll fails if a permit is missing at the nextAt it was promised.
         const starts = takeAll(limiter, clock, clock.now() + spanMs);
-        // And the permits come: each owned partition holds floor(N / P) lanes of its own, each
+        // And the permits come: each owned partition holds floor(N / P) lanes in every epoch, each
         // good for one start per grid period once the partition pays (one grid period after
         // this assignment at the latest), give or take the periods cut at either end.
         const ownLanes = Math.floor(messages / total) * partitions.length;

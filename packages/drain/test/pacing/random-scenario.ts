@@ -36,7 +36,7 @@ export function randomScenario(seed: number, kind: ScenarioKind): RandomScenario
   const { marginMs: epsilon, gapMarginMs: delta, slotPeriodMs } = schedule;
 
   // Rotation epochs are hundreds of periods long: rather than simulate several, the run is
-  // placed so that one epoch boundary (where rotating lanes change hands between workers, on
+  // placed so that one epoch boundary (where lanes change hands between workers, on
   // absolute time) falls inside it, a third to two thirds of the way through.
   const periods = 90;
   const { epochPeriods, handoverGapMs } = schedule;
