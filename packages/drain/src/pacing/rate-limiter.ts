@@ -1,10 +1,10 @@
 // The one invariant this limiter rests on: the group's rate is N lanes, and any two consecutive
 // uses of one lane, by whichever worker, are at least period + δ apart. A window of one period
 // then holds at most one use of each lane, so at most N starts across the group. Everything
-// below (the one slot grid, its epochs, the skipped slot between them, the wait after `assign`)
-// exists only to keep that true while workers never talk to each other. The guard that carries
-// it from starts to arrivals at the destination is added to the period by the caller
-// (`rate.margin`).
+// below (the one slot grid, the wait after `assign`, the slot a lane's new owner skips at an
+// epoch boundary) exists only to keep that true while workers never talk to each other. The
+// guard that carries it from starts to arrivals at the destination is added to the period by
+// the caller (`rate.margin`).
 import type { Clock } from '@kafka-throttle/common';
 import { ThrottleError } from '@kafka-throttle/common';
 import { createLaneHeap } from './lane-heap.ts';
@@ -56,8 +56,9 @@ const NOTHING_OWNED: Permit = Object.freeze({ granted: false, nextAt: Number.POS
  *   window; the grid period being λ longer than period + δ, the lane wins the delay back;
  * - a partition newly assigned pays only one grid period after `assign`, since its previous
  *   owner stopped before this call but may have started something just before;
- * - a lane that moves to another worker's partition at an epoch boundary crosses the slot the
- *   grid skips there, so the taker's first slot opens a grid period after the giver's last use.
+ * - a lane that comes, at an epoch boundary, from a partition this worker did not hold all
+ *   through the slot before skips its first slot here: whoever held it used it by the end of
+ *   that slot at the latest, a grid period before the next one opens.
  * Uses of one slot stay inside that slot's grid period, so uses two or more slots apart are at
  * least a grid period apart; the rules above cover neighbouring slots.
  */
@@ -90,10 +91,23 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
       const open = grid.slotStart(slot, lane);
       const earliest = Math.max(open, chained, readyAt[partition]!, from);
-      if (earliest < open + useWindowMs) return earliest;
+      if (earliest < open + useWindowMs && !handedOver(lane, slot, partition, open, lanes)) {
+        return earliest;
+      }
       slot = Math.max(slot + 1, grid.slotAt(lane, earliest));
     }
     return Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Whether `lane` comes to `partition` in `slot`, the first of an epoch, from a partition that
+   * someone else may have used it in during the slot before (not held here since before that
+   * slot opened): then `slot` is skipped.
+   */
+  function handedOver(lane: number, slot: number, partition: number, open: number, lanes: LaneMap) {
+    if (!lanes.opensEpoch(slot)) return false;
+    const before = lanes.partitionOf(lane, slot - 1);
+    return before !== partition && !(owned[before] === 1 && readyAt[before]! <= open);
   }
 
   function use(lane: number, now: number, lanes: LaneMap): void {

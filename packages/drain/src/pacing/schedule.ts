@@ -22,11 +22,9 @@ export interface SlotGrid {
  * The group rate is split into N lanes. A lane has one slot per grid period p' = period + ε; a
  * slot may be used during `[open, open + useWindowMs)`. Whoever uses a lane, two consecutive
  * uses of it are at least period + δ apart, so a window of one period never holds more than N
- * starts. Every lane moves between partitions by epochs of `epochPeriods` slots, and the grid
- * skips one slot between epochs (`handoverGapMs`, one whole grid period): a lane's last slot
- * before it may change hands can be used as late as any other slot, and the first slot of the
- * next epoch still opens a grid period after that use. All lanes pause together, so the lanes
- * never shift against each other and burst 1 stays evenly spaced.
+ * starts. Some lanes move between partitions every `epochPeriods` slots (see lane-map.ts), and
+ * one that changes hands there is skipped for a slot by its new owner (see rate-limiter.ts):
+ * the grid itself never pauses, so lanes never shift against each other.
  */
 export interface Schedule {
   readonly messages: number;
@@ -46,8 +44,6 @@ export interface Schedule {
   readonly useWindowMs: number;
   /** Slots of a lane in one epoch (it may change partition between epochs). */
   readonly epochPeriods: number;
-  /** Pause of the grid between epochs, where lanes may change hands: one grid period. */
-  readonly handoverGapMs: number;
   readonly grid: SlotGrid;
 }
 
@@ -57,8 +53,11 @@ const MAX_MARGIN_SHARE = 0.02;
 const MAX_MARGIN_MS = 1000;
 /** What a start after its slot opened may be late (event loop, GC, busy sink). */
 const TOLERANCE_MS = 100;
-/** Epochs are long enough that their gap costs at most this share of the rate: 400 slots. */
-const GAP_COST = 0.0025;
+/**
+ * Grid periods between the moments lanes may change partition: long enough that the slot a
+ * lane skips when it changes hands costs under 0.25% of it.
+ */
+const EPOCH_PERIODS = 401;
 
 export function createSchedule(options: ScheduleOptions): Schedule {
   const { messages, periodMs, burst } = options;
@@ -88,25 +87,14 @@ export function createSchedule(options: ScheduleOptions): Schedule {
   const groupSpacingMs = (burst * slotPeriodMs) / messages;
   const toleranceMs = Math.max(recoveryMs, Math.min(slotPeriodMs / 2, TOLERANCE_MS));
   const useWindowMs = Math.min(slotPeriodMs, Math.max(groupSpacingMs, toleranceMs));
-  const handoverGapMs = slotPeriodMs;
-  const epochPeriods = Math.max(1, Math.ceil(handoverGapMs / (GAP_COST * slotPeriodMs) - 1e-9));
-  const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;
 
   const offsetOf = (lane: number): number => Math.floor(lane / burst) * groupSpacingMs;
 
-  const slotStart = (slot: number, lane: number): number => {
-    const epoch = Math.floor(slot / epochPeriods);
-    const inEpoch = slot - epoch * epochPeriods;
-    return epoch * epochMs + handoverGapMs + inEpoch * slotPeriodMs + offsetOf(lane);
-  };
+  const slotStart = (slot: number, lane: number): number => slot * slotPeriodMs + offsetOf(lane);
   const grid: SlotGrid = {
     slotStart,
     slotAt(lane, t) {
-      const since = t - offsetOf(lane) - handoverGapMs;
-      const epoch = Math.floor(since / epochMs);
-      const inEpoch = Math.floor((since - epoch * epochMs) / slotPeriodMs);
-      // The gap belongs to the epoch's last slot, which stays current until the next opens.
-      let slot = epoch * epochPeriods + Math.min(inEpoch, epochPeriods - 1);
+      let slot = Math.floor((t - offsetOf(lane)) / slotPeriodMs);
       // Division rounds; the answer must agree with slotStart, which every check uses.
       while (slotStart(slot + 1, lane) <= t) slot += 1;
       while (slotStart(slot, lane) > t) slot -= 1;
@@ -124,8 +112,7 @@ export function createSchedule(options: ScheduleOptions): Schedule {
     slotPeriodMs,
     groupSpacingMs,
     useWindowMs,
-    epochPeriods,
-    handoverGapMs,
+    epochPeriods: EPOCH_PERIODS,
     grid,
   };
 }

