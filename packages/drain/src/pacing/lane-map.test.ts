@@ -9,9 +9,9 @@ describe('createLaneMap', () => {
     for (let lane = 0; lane < 48; lane += 1) {
       expect(map.partitionOf(lane, 0)).toBe(lane % 6);
       expect(map.partitionOf(lane, 123_456_789)).toBe(lane % 6);
-      expect(map.isRotating(lane)).toBe(false);
     }
-    expect(map.isRotating(48)).toBe(true);
+    // Lane 48 rotates: it moves on by r = 2 partitions each epoch (40 slots).
+    expect(map.partitionOf(48, 40)).toBe((map.partitionOf(48, 0) + 2) % 6);
   });
 
   it('gives every partition exactly N / P lanes on average over a rotation cycle', () => {

@@ -9,8 +9,8 @@
  * moves on by r each epoch, so over P / gcd(r, P) epochs every partition holds them equally
  * long: each partition's long-run share is exactly N / P, fractional or not, and the group total
  * is exactly N at every moment. Hand-overs between workers happen only once per epoch and only
- * for the r rotating lanes, which keeps their cost (a lane used too late before a hand-over
- * loses that slot) small.
+ * for the r rotating lanes, which keeps their cost (the taker skips the lane's first slot of the
+ * epoch, see rate-limiter.ts) small.
  */
 export interface LaneMap {
   readonly totalPartitions: number;
@@ -19,7 +19,6 @@ export interface LaneMap {
   /** r = N mod P: lanes that rotate between partitions, one epoch at a time. */
   readonly rotatingLanes: number;
   readonly epochPeriods: number;
-  isRotating(lane: number): boolean;
   partitionOf(lane: number, slot: number): number;
   /** Whether `lane` belongs to `partition` in some epoch. */
   visits(lane: number, partition: number): boolean;
@@ -46,7 +45,6 @@ export function createLaneMap(
     fixedLanes,
     rotatingLanes,
     epochPeriods,
-    isRotating: (lane) => lane >= fixedLanes,
     partitionOf(lane, slot) {
       if (lane < fixedLanes) return lane % totalPartitions;
       // Reduce the epoch first: e·r would lose precision for epochs counted from 1970.

@@ -1,9 +1,10 @@
 // The one invariant this limiter rests on: the group's rate is N lanes, and any two consecutive
 // uses of one lane, by whichever worker, are at least period + δ apart. A window of one period
 // then holds at most one use of each lane, so at most N starts across the group. Everything
-// below (the slot grids, rotation epochs, the hand-over gap, the wait after `assign`) exists
-// only to keep that true while workers never talk to each other. The guard that carries it from
-// starts to arrivals at the destination is added to the period by the caller (`rate.margin`).
+// below (the one slot grid, the wait after `assign`, the slot a lane's new owner skips at an
+// epoch boundary) exists only to keep that true while workers never talk to each other. The
+// guard that carries it from starts to arrivals at the destination is added to the period by
+// the caller (`rate.margin`).
 import type { Clock } from '@kafka-throttle/common';
 import { ThrottleError } from '@kafka-throttle/common';
 import { createLaneHeap } from './lane-heap.ts';
@@ -46,33 +47,31 @@ const NOTHING_OWNED: Permit = Object.freeze({ granted: false, nextAt: Number.POS
  * Paces one worker's starts so the whole group keeps at most `messages` starts in any window of
  * `periodMs`, with no messages between workers: each knows only its own partitions and the total.
  *
- * The rate is N lanes on a slot grid fixed to absolute time (see pacing/schedule.ts), owned by
- * partitions (see pacing/lane-map.ts). A permit is one use of an owned lane. Every two
- * consecutive uses of a lane, by this worker or by the next owner, are at least period + δ
- * apart:
+ * The rate is N lanes on one slot grid fixed to absolute time (see pacing/schedule.ts), each
+ * owned by one partition per epoch (see pacing/lane-map.ts). A permit is one use of an owned
+ * lane. Every two consecutive uses of a lane, by this worker or by the next owner, are at least
+ * period + δ apart:
  * - this worker's own uses of a lane are chained: the next one waits until period + δ after the
  *   last, so a late start (busy sink, late timer) only delays the lane, within its slot's use
  *   window; the grid period being λ longer than period + δ, the lane wins the delay back;
  * - a partition newly assigned pays only one grid period after `assign`, since its previous
  *   owner stopped before this call but may have started something just before;
- * - a rotating lane handed to another worker at an epoch boundary must be used in its last slot
- *   by open + `handoverToleranceMs` (or that slot is lost); the rotating grid skips a slot
- *   between epochs, so the taker's first slot still opens period + δ later.
+ * - a lane that comes, at an epoch boundary, from a partition this worker did not hold all
+ *   through the slot before skips its first slot here: whoever held it used it by the end of
+ *   that slot at the latest, a grid period before the next one opens.
  * Uses of one slot stay inside that slot's grid period, so uses two or more slots apart are at
  * least a grid period apart; the rules above cover neighbouring slots.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const schedule = createSchedule(options);
   const { clock } = options;
-  const { messages, periodMs, gapMarginMs, slotPeriodMs, useWindowMs } = schedule;
-  const { handoverToleranceMs } = schedule;
+  const { messages, periodMs, gapMarginMs, slotPeriodMs, useWindowMs, grid } = schedule;
 
   const lastUse = new Float64Array(messages).fill(Number.NEGATIVE_INFINITY);
   const lastSlot = new Float64Array(messages).fill(Number.NEGATIVE_INFINITY);
-  /** Per owned lane, the earliest time it can be used, as of the last look at it. */
+  /** Per lane this worker may own, the earliest time it can be used, as of the last look at it. */
   const nextUse = new Float64Array(messages).fill(Number.POSITIVE_INFINITY);
-  const fixedLanes = createLaneHeap(messages, nextUse);
-  let rotatingLanes: number[] = [];
+  const lanesByNextUse = createLaneHeap(messages, nextUse);
   let map: LaneMap | undefined;
   let owned = new Uint8Array(0);
   let readyAt = new Float64Array(0);
@@ -80,32 +79,38 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   /** The earliest time >= from at which `lane` may be used, or Infinity if never. */
   function earliestUse(lane: number, from: number, lanes: LaneMap): number {
-    const rotates = lanes.isRotating(lane);
-    const grid = rotates ? schedule.rotating : schedule.fixed;
     const chained = lastUse[lane]! + periodMs + gapMarginMs;
     let slot = Math.max(grid.slotAt(lane, from), lastSlot[lane]! + 1);
-    // Each pass moves to a later slot or epoch; a rotating lane reaches an owned partition
-    // within P epochs (assign keeps only rotating lanes whose orbit meets an owned partition).
+    // Each pass moves to a later slot or epoch; a lane reaches an owned partition within P
+    // epochs (assign keeps only lanes whose orbit meets an owned partition).
     for (let pass = 0; pass < 4 * lanes.totalPartitions + 16; pass += 1) {
       const partition = lanes.partitionOf(lane, slot);
       if (owned[partition] !== 1) {
-        if (!rotates) return Number.POSITIVE_INFINITY;
         slot = lanes.nextEpochSlot(slot);
         continue;
       }
       const open = grid.slotStart(slot, lane);
       const earliest = Math.max(open, chained, readyAt[partition]!, from);
-      const handedOver =
-        rotates && lanes.opensEpoch(slot + 1) && owned[lanes.partitionOf(lane, slot + 1)] !== 1;
-      const end = open + (handedOver ? handoverToleranceMs : useWindowMs);
-      if (earliest < end) return earliest;
+      if (earliest < open + useWindowMs && !handedOver(lane, slot, partition, open, lanes)) {
+        return earliest;
+      }
       slot = Math.max(slot + 1, grid.slotAt(lane, earliest));
     }
     return Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Whether `lane` comes to `partition` in `slot`, the first of an epoch, from a partition that
+   * someone else may have used it in during the slot before (not held here since before that
+   * slot opened): then `slot` is skipped.
+   */
+  function handedOver(lane: number, slot: number, partition: number, open: number, lanes: LaneMap) {
+    if (!lanes.opensEpoch(slot)) return false;
+    const before = lanes.partitionOf(lane, slot - 1);
+    return before !== partition && !(owned[before] === 1 && readyAt[before]! <= open);
+  }
+
   function use(lane: number, now: number, lanes: LaneMap): void {
-    const grid = lanes.isRotating(lane) ? schedule.rotating : schedule.fixed;
     lastSlot[lane] = grid.slotAt(lane, now);
     lastUse[lane] = now;
     nextUse[lane] = earliestUse(lane, now, lanes);
@@ -131,9 +136,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   return {
     assign(partitions, totalPartitions) {
       const now = clock.now();
-      fixedLanes.clear();
+      lanesByNextUse.clear();
       nextUse.fill(Number.POSITIVE_INFINITY);
-      rotatingLanes = [];
       if (partitions.length === 0) {
         // Everything is dropped, so the next assignment counts as new whatever the total.
         owned.fill(0);
@@ -158,17 +162,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       readyAt = nextReadyAt;
       ownedCount = new Set(partitions).size;
 
-      for (let partition = 0; partition < totalPartitions; partition += 1) {
-        if (owned[partition] !== 1) continue;
-        for (let lane = partition; lane < lanes.fixedLanes; lane += totalPartitions) {
-          nextUse[lane] = earliestUse(lane, now, lanes);
-          fixedLanes.push(lane);
-        }
-      }
-      for (let lane = lanes.fixedLanes; lane < messages; lane += 1) {
+      for (let lane = 0; lane < messages; lane += 1) {
         if (!partitions.some((partition) => lanes.visits(lane, partition))) continue;
-        rotatingLanes.push(lane);
         nextUse[lane] = earliestUse(lane, now, lanes);
+        lanesByNextUse.push(lane);
       }
     },
 
@@ -176,46 +173,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const lanes = map;
       if (lanes === undefined || ownedCount === 0) return NOTHING_OWNED;
       const now = clock.now();
-      let soonest = Number.POSITIVE_INFINITY;
-
-      // Rotating lanes go first, oldest slot first: they are the ones a delay can cost, at a
-      // hand-over; fixed lanes only shift when late.
-      let pick = -1;
-      let pickOpen = Number.POSITIVE_INFINITY;
-      for (const lane of rotatingLanes) {
-        if (nextUse[lane]! <= now) nextUse[lane] = earliestUse(lane, now, lanes);
-        const at = nextUse[lane]!;
-        if (at > now) {
-          soonest = Math.min(soonest, at);
-          continue;
-        }
-        const open = schedule.rotating.slotStart(schedule.rotating.slotAt(lane, now), lane);
-        if (open < pickOpen) {
-          pick = lane;
-          pickOpen = open;
-        }
-      }
-      if (pick >= 0) {
-        use(pick, now, lanes);
-        return GRANTED;
-      }
-
       for (;;) {
-        const lane = fixedLanes.top();
-        if (lane === undefined || nextUse[lane]! > now) break;
+        const lane = lanesByNextUse.top();
+        if (lane === undefined) return NOTHING_OWNED;
+        if (nextUse[lane]! > now) return { granted: false, nextAt: nextUse[lane]! };
         // The cached time may have passed with the slot's use window: look again from now.
         const at = earliestUse(lane, now, lanes);
-        if (at <= now) {
-          use(lane, now, lanes);
-          fixedLanes.topChanged();
-          return GRANTED;
-        }
-        nextUse[lane] = at;
-        fixedLanes.topChanged();
+        if (at <= now) use(lane, now, lanes);
+        else nextUse[lane] = at;
+        lanesByNextUse.topChanged();
+        if (at <= now) return GRANTED;
       }
-      const top = fixedLanes.top();
-      if (top !== undefined) soonest = Math.min(soonest, nextUse[top]!);
-      return { granted: false, nextAt: soonest };
     },
 
     share() {

@@ -16,18 +16,15 @@ export interface SlotGrid {
 }
 
 /**
- * The group's slot grids on absolute (epoch) time, identical in every worker that has the same
- * options, so workers agree on them without talking.
+ * The group's one slot grid on absolute (epoch) time, identical in every worker that has the
+ * same options, so workers agree on it without talking.
  *
  * The group rate is split into N lanes. A lane has one slot per grid period p' = period + ε; a
  * slot may be used during `[open, open + useWindowMs)`. Whoever uses a lane, two consecutive
  * uses of it are at least period + δ apart, so a window of one period never holds more than N
- * starts. Lanes fixed to a partition use the `fixed` grid. Lanes that rotate between partitions
- * use the `rotating` grid: epochs of `epochPeriods` slots, each epoch followed by a hand-over
- * gap of `handoverGapMs`, so the worker handing a lane over may use its last slot late and the
- * one taking it over still starts on time. The gap is one whole grid period (a skipped slot),
- * not less: a shorter gap would shift the rotating lanes against the fixed ones at every epoch
- * until their slots met, and with burst 1 two workers would then start back to back.
+ * starts. Some lanes move between partitions every `epochPeriods` slots (see lane-map.ts), and
+ * one that changes hands there is skipped for a slot by its new owner (see rate-limiter.ts):
+ * the grid itself never pauses, so lanes never shift against each other.
  */
 export interface Schedule {
   readonly messages: number;
@@ -45,14 +42,9 @@ export interface Schedule {
   readonly groupSpacingMs: number;
   /** How late after its start a slot may still be used (caps how many starts pile up). */
   readonly useWindowMs: number;
-  /** Slots of a rotating lane in one epoch (it changes partition between epochs). */
+  /** Slots of a lane in one epoch (it may change partition between epochs). */
   readonly epochPeriods: number;
-  /** Pause of the rotating grid between epochs, where a rotating lane may change hands. */
-  readonly handoverGapMs: number;
-  /** How late the last slot before a hand-over to another worker may be used (λ + gap). */
-  readonly handoverToleranceMs: number;
-  readonly fixed: SlotGrid;
-  readonly rotating: SlotGrid;
+  readonly grid: SlotGrid;
 }
 
 const MIN_MARGIN_MS = 5;
@@ -62,10 +54,10 @@ const MAX_MARGIN_MS = 1000;
 /** What a start after its slot opened may be late (event loop, GC, busy sink). */
 const TOLERANCE_MS = 100;
 /**
- * Epochs are long enough that their gap costs at most this share of the rotating lanes' rate:
- * 400 grid periods for a gap of one.
+ * Grid periods between the moments lanes may change partition: long enough that the slot a
+ * lane skips when it changes hands costs under 0.25% of it.
  */
-const GAP_COST = 0.0025;
+const EPOCH_PERIODS = 401;
 
 export function createSchedule(options: ScheduleOptions): Schedule {
   const { messages, periodMs, burst } = options;
@@ -95,31 +87,20 @@ export function createSchedule(options: ScheduleOptions): Schedule {
   const groupSpacingMs = (burst * slotPeriodMs) / messages;
   const toleranceMs = Math.max(recoveryMs, Math.min(slotPeriodMs / 2, TOLERANCE_MS));
   const useWindowMs = Math.min(slotPeriodMs, Math.max(groupSpacingMs, toleranceMs));
-  const handoverGapMs = slotPeriodMs;
-  const epochPeriods = Math.max(1, Math.ceil(handoverGapMs / (GAP_COST * slotPeriodMs) - 1e-9));
-  const handoverToleranceMs = Math.min(useWindowMs, recoveryMs + handoverGapMs);
-  const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;
 
   const offsetOf = (lane: number): number => Math.floor(lane / burst) * groupSpacingMs;
 
-  const fixed = grid(
-    (slot, lane) => slot * slotPeriodMs + offsetOf(lane),
-    (lane, t) => Math.floor((t - offsetOf(lane)) / slotPeriodMs),
-  );
-  const rotating = grid(
-    (slot, lane) => {
-      const epoch = Math.floor(slot / epochPeriods);
-      const inEpoch = slot - epoch * epochPeriods;
-      return epoch * epochMs + handoverGapMs + inEpoch * slotPeriodMs + offsetOf(lane);
+  const slotStart = (slot: number, lane: number): number => slot * slotPeriodMs + offsetOf(lane);
+  const grid: SlotGrid = {
+    slotStart,
+    slotAt(lane, t) {
+      let slot = Math.floor((t - offsetOf(lane)) / slotPeriodMs);
+      // Division rounds; the answer must agree with slotStart, which every check uses.
+      while (slotStart(slot + 1, lane) <= t) slot += 1;
+      while (slotStart(slot, lane) > t) slot -= 1;
+      return slot;
     },
-    (lane, t) => {
-      const since = t - offsetOf(lane) - handoverGapMs;
-      const epoch = Math.floor(since / epochMs);
-      const inEpoch = Math.floor((since - epoch * epochMs) / slotPeriodMs);
-      // The gap belongs to the epoch's last slot, which stays current until the next opens.
-      return epoch * epochPeriods + Math.min(inEpoch, epochPeriods - 1);
-    },
-  );
+  };
 
   return {
     messages,
@@ -131,26 +112,7 @@ export function createSchedule(options: ScheduleOptions): Schedule {
     slotPeriodMs,
     groupSpacingMs,
     useWindowMs,
-    epochPeriods,
-    handoverGapMs,
-    handoverToleranceMs,
-    fixed,
-    rotating,
-  };
-}
-
-function grid(
-  slotStart: (slot: number, lane: number) => number,
-  estimate: (lane: number, t: number) => number,
-): SlotGrid {
-  return {
-    slotStart,
-    slotAt(lane, t) {
-      let slot = estimate(lane, t);
-      // Division rounds; the answer must agree with slotStart, which every check uses.
-      while (slotStart(slot + 1, lane) <= t) slot += 1;
-      while (slotStart(slot, lane) > t) slot -= 1;
-      return slot;
-    },
+    epochPeriods: EPOCH_PERIODS,
+    grid,
   };
 }

@@ -39,8 +39,9 @@ export function randomScenario(seed: number, kind: ScenarioKind): RandomScenario
   // placed so that one epoch boundary (where rotating lanes change hands between workers, on
   // absolute time) falls inside it, a third to two thirds of the way through.
   const periods = 90;
-  const { epochPeriods, handoverGapMs } = schedule;
-  const epochMs = epochPeriods * slotPeriodMs + handoverGapMs;
+  // (Summed as when the grid paused one period between epochs of 400: the same seeds place
+  // the run exactly where they did.)
+  const epochMs = (schedule.epochPeriods - 1) * slotPeriodMs + slotPeriodMs;
   const anyTime = 1_700_000_000_000 + Math.floor(rng.next() * 1e9) + rng.next();
   const boundary = Math.ceil(anyTime / epochMs) * epochMs;
   const start = boundary - rng.between(1 / 3, 2 / 3) * periods * slotPeriodMs;
