@@ -6,7 +6,7 @@ import { waitForDeliveries } from './support/deliveries.ts';
 import { startDestination } from './support/destination.ts';
 import { postBacklog } from './support/load.ts';
 import { killAllScripts, runScript } from './support/processes.ts';
-import { startService } from './support/services.ts';
+import { serviceListening, startService } from './support/services.ts';
 import { waitUntil } from './support/wait.ts';
 
 /** A port nothing listens on (taken, then released). */
@@ -80,8 +80,7 @@ describe('KAFKA_BROKERS with addresses that do not work', () => {
     };
     const ingest = runScript('ingest', 'ingest', [], env);
     const drain = runScript('drain', 'drain', [], env);
-    const listening = (entry: Record<string, unknown>): boolean =>
-      typeof entry.port === 'number' && String(entry.msg).includes('listening');
+    const listening = serviceListening;
     const ingestPort = Number((await ingest.waitForEntry('listening', listening, 90_000)).port);
     const drainPort = Number((await drain.waitForEntry('listening', listening, 90_000)).port);
     for (const service of [ingest, drain]) {

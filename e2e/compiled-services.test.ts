@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { post } from './support/client.ts';
 import { killAllScripts, repoRoot, runScript, type ScriptProcess } from './support/processes.ts';
+import { serviceListening } from './support/services.ts';
 import { waitUntil } from './support/wait.ts';
 
 const run = promisify(execFile);
@@ -24,10 +25,6 @@ function startCompiled(service: 'ingest' | 'drain', env: Record<string, string>)
     // NODE_OPTIONS could carry a loader from the test runner; the image has none.
     { ...env, NODE_OPTIONS: undefined, LOG_LEVEL: 'info' },
   );
-}
-
-function listeningPort(entry: Record<string, unknown>): boolean {
-  return typeof entry.port === 'number' && String(entry.msg).includes('listening');
 }
 
 describe('the compiled services (pnpm build, then node)', () => {
@@ -55,8 +52,8 @@ describe('the compiled services (pnpm build, then node)', () => {
     };
     const ingest = startCompiled('ingest', env);
     const drain = startCompiled('drain', env);
-    const ingestListening = await ingest.waitForEntry('its "listening" line', listeningPort);
-    const drainListening = await drain.waitForEntry('its "listening" line', listeningPort);
+    const ingestListening = await ingest.waitForEntry('its "listening" line', serviceListening);
+    const drainListening = await drain.waitForEntry('its "listening" line', serviceListening);
     const port = Number(ingestListening.port);
 
     const url = `http://127.0.0.1:${port}/`;

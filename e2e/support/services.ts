@@ -23,6 +23,22 @@ const BASE_ENV = {
   DRAIN_HOST: '127.0.0.1',
 };
 
+/**
+ * The service's own "listening" line, with its port and the pid to signal. With ingest.workers
+ * > 1 each worker says it listens too; the service is the primary (its line has no `worker`), and
+ * a stop signal sent to one worker only makes the primary replace it. The admin server's line is
+ * about another port.
+ */
+export function serviceListening(entry: Record<string, unknown>): boolean {
+  return (
+    entry.worker === undefined &&
+    typeof entry.port === 'number' &&
+    typeof entry.msg === 'string' &&
+    entry.msg.includes('listening') &&
+    entry.msg !== 'admin server listening'
+  );
+}
+
 /** Starts `pnpm ingest` or `pnpm drain` and waits until it listens. */
 export async function startService(
   kind: 'ingest' | 'drain',
@@ -30,17 +46,7 @@ export async function startService(
   name: string = kind,
 ): Promise<Service> {
   const script = runScript(name, kind, [], { ...BASE_ENV, ...env });
-  // With ingest.workers > 1 each worker says it listens too; the service is the primary, and a
-  // stop signal sent to one worker only makes the primary replace it.
-  const listening = await script.waitForEntry(
-    'its "listening" log line',
-    (entry) =>
-      entry.worker === undefined &&
-      typeof entry.port === 'number' &&
-      typeof entry.msg === 'string' &&
-      entry.msg.includes('listening'),
-    90_000,
-  );
+  const listening = await script.waitForEntry('its "listening" log line', serviceListening, 90_000);
   const pid = Number(listening.pid);
   const port = Number(listening.port);
   // As an orchestrator would: traffic only once /readyz says Kafka is reachable.

@@ -29,10 +29,7 @@ export type CommonErrorCode =
   | 'rate_change_pending';
 
 export class CommonError extends ThrottleError<CommonErrorCode> {
-  constructor(code: CommonErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'CommonError';
-  }
+  override name = 'CommonError';
 }
 
 /** Raised at start-up when configuration is invalid; `problems` has one line per bad key. */

@@ -9,24 +9,25 @@ import { ThrottleError } from '@kafka-throttle/common';
  * - `partition_revoked`: work on a record was given up because its partition moved to another
  *   worker, which takes the record over from the committed offset.
  * - `invalid_config`: a configuration built by hand (not by loadConfig) that a part cannot use.
+ * - `invalid_rate`: a rate the limiter cannot pace (the configuration validates it first).
+ * - `invalid_assignment`: partitions the topic does not have (a bug).
+ * - `lane_heap_full`: more lanes pushed than the limiter has (a bug).
  * - `attempt_timeout`: an HTTP attempt was cut off at `sink.timeout`.
  * - `stopping`: an HTTP attempt was cut off because the worker is stopping.
  */
 export type DrainErrorCode =
   | 'no_consumer'
   | 'invalid_config'
+  | 'invalid_rate'
+  | 'invalid_assignment'
+  | 'lane_heap_full'
   | 'unknown_partition'
   | 'partition_revoked'
   | 'attempt_timeout'
   | 'stopping';
 
-export class DrainError extends ThrottleError {
-  declare readonly code: DrainErrorCode;
-
-  constructor(code: DrainErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'DrainError';
-  }
+export class DrainError extends ThrottleError<DrainErrorCode> {
+  override name = 'DrainError';
 }
 
 /** The message of anything thrown, for a log field or a dead-letter header. */

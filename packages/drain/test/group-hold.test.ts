@@ -1,12 +1,23 @@
-import { configuredTopics, ensureTopics, loadConfig } from '@kafka-throttle/common';
 import { describe, expect, it } from 'vitest';
-import { testKafkaWithAdmin, uniqueName } from '../../../test-support/kafka.ts';
-import { produceBacklog } from './support/backlog.ts';
+import { drainTestKafka, type TestTopic } from './support/backlog.ts';
 import { type Arrival, startDestination } from './support/destination.ts';
 import { inProcessWorker, type StartedWorker } from './support/in-process.ts';
 import { recordCount } from './support/topics.ts';
 
-const { kafka, admin } = testKafkaWithAdmin('group-hold-test');
+const { admin, backlog } = drainTestKafka('group-hold-test');
+
+/** Three in-process workers of one group over `names`' 6 partitions, at `perSecond`. */
+function threeWorkers(names: TestTopic, perSecond: number, url: string): StartedWorker[] {
+  return ['a', 'b', 'c'].map(() =>
+    inProcessWorker({
+      ...names.env,
+      RATE_MESSAGES: String(perSecond),
+      RATE_PERIOD: '1s',
+      SINK: 'http',
+      SINK_URL: url,
+    }),
+  );
+}
 
 const HOLD_MS = 3000;
 const OUTAGE_MS = 6000;
@@ -22,16 +33,7 @@ function holdsApplied(worker: StartedWorker): { at: number; until: number }[] {
 
 describe('a destination that answers 429 with Retry-After to one request', () => {
   it('holds every worker of the group until the time it asked for', async () => {
-    const topic = uniqueName('hold');
-    const env = {
-      KAFKA_TOPIC: topic,
-      KAFKA_PARTITIONS: '6',
-      DRAIN_GROUP: uniqueName('hold-group'),
-      RATE_MESSAGES: '20',
-      RATE_PERIOD: '1s',
-    };
-    await ensureTopics(admin, configuredTopics(loadConfig({ env })));
-    await produceBacklog(kafka, topic, { count: 400, partitions: 6 });
+    const names = await backlog('hold', { count: 400, partitions: 6 });
     let refused: Arrival | undefined;
     const destination = await startDestination((arrival, arrivals) => {
       if (refused === undefined && arrivals.length >= 40) {
@@ -40,9 +42,7 @@ describe('a destination that answers 429 with Retry-After to one request', () =>
       }
       return { status: 200 };
     });
-    const workers: StartedWorker[] = ['a', 'b', 'c'].map(() =>
-      inProcessWorker({ ...env, SINK: 'http', SINK_URL: destination.url }),
-    );
+    const workers = threeWorkers(names, 20, destination.url);
     try {
       await Promise.all(workers.map((w) => w.worker.start()));
       await destination.until(() => refused !== undefined, 90_000);
@@ -90,24 +90,13 @@ describe('a destination that answers 429 with Retry-After to one request', () =>
 
 describe('a destination that is down for every request', () => {
   it("holds the group on one worker's open breaker: between probes no worker starts anything", async () => {
-    const topic = uniqueName('breaker-hold');
-    const env = {
-      KAFKA_TOPIC: topic,
-      KAFKA_PARTITIONS: '6',
-      DRAIN_GROUP: uniqueName('breaker-hold-group'),
-      RATE_MESSAGES: '12',
-      RATE_PERIOD: '1s',
-    };
-    await ensureTopics(admin, configuredTopics(loadConfig({ env })));
-    await produceBacklog(kafka, topic, { count: 48, partitions: 6 });
+    const names = await backlog('breaker-hold', { count: 48, partitions: 6 });
     let downUntil = Number.POSITIVE_INFINITY;
     const destination = await startDestination((arrival) => {
       if (downUntil === Number.POSITIVE_INFINITY) downUntil = arrival.at + OUTAGE_MS;
       return arrival.at < downUntil ? { status: 503 } : { status: 200 };
     });
-    const workers: StartedWorker[] = ['a', 'b', 'c'].map(() =>
-      inProcessWorker({ ...env, SINK: 'http', SINK_URL: destination.url }),
-    );
+    const workers = threeWorkers(names, 12, destination.url);
     try {
       await Promise.all(workers.map((w) => w.worker.start()));
       await destination.until(
@@ -134,7 +123,7 @@ describe('a destination that is down for every request', () => {
       console.log(
         `breaker hold: ${opened.length} of 3 breakers opened, ${failed} failed attempts in a ${OUTAGE_MS} ms outage, ${holdsSeen} holds applied by the workers`,
       );
-      expect(await recordCount(admin, `${topic}.dlq`)).toBe(0);
+      expect(await recordCount(admin, names.dlq)).toBe(0);
     } finally {
       await Promise.all(workers.map((w) => w.worker.stop()));
       await destination.close();

@@ -116,8 +116,5 @@ export type IngestFailureCode =
   | 'batch_abandoned';
 
 export class IngestFailure extends ThrottleError<IngestFailureCode> {
-  constructor(code: IngestFailureCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'IngestFailure';
-  }
+  override name = 'IngestFailure';
 }

@@ -27,7 +27,7 @@ describe('createLaneHeap', () => {
     const heap = createLaneHeap(2, keys);
     heap.push(0);
     heap.push(1);
-    expect(() => heap.push(1)).toThrow(RangeError);
+    expect(() => heap.push(1)).toThrow(expect.objectContaining({ code: 'lane_heap_full' }));
     heap.clear();
     expect(heap.size).toBe(0);
     expect(heap.top()).toBeUndefined();

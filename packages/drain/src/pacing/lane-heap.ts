@@ -1,3 +1,5 @@
+import { DrainError } from '../errors.ts';
+
 /**
  * A binary min-heap of lane numbers ordered by a time kept per lane in `keys`, so the limiter
  * finds its earliest lane in O(1) and re-files it in O(log N) whatever N is (5,000 lanes at
@@ -60,7 +62,8 @@ export function createLaneHeap(capacity: number, keys: Float64Array): LaneHeap {
     },
     top: () => (size > 0 ? lanes[0] : undefined),
     push(lane) {
-      if (size >= capacity) throw new RangeError(`lane heap is full (${capacity} lanes)`);
+      if (size >= capacity)
+        throw new DrainError('lane_heap_full', `lane heap is full (${capacity} lanes)`);
       lanes[size] = lane;
       size += 1;
       siftUp(size - 1);

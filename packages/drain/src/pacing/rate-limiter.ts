@@ -6,7 +6,7 @@
 // guard that carries it from starts to arrivals at the destination is added to the period by
 // the caller (`rate.margin`).
 import type { Clock } from '@kafka-throttle/common';
-import { ThrottleError } from '@kafka-throttle/common';
+import { DrainError } from '../errors.ts';
 import { createLaneHeap } from './lane-heap.ts';
 import { createLaneMap, type LaneMap } from './lane-map.ts';
 import { createSchedule } from './schedule.ts';
@@ -118,14 +118,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   function validate(partitions: readonly number[], totalPartitions: number): void {
     if (!Number.isSafeInteger(totalPartitions) || totalPartitions < 1) {
-      throw new ThrottleError(
+      throw new DrainError(
         'invalid_assignment',
         `totalPartitions must be a positive integer, got ${totalPartitions}`,
       );
     }
     for (const partition of partitions) {
       if (!Number.isSafeInteger(partition) || partition < 0 || partition >= totalPartitions) {
-        throw new ThrottleError(
+        throw new DrainError(
           'invalid_assignment',
           `partition ${partition} is not one of the topic's ${totalPartitions} partitions`,
         );

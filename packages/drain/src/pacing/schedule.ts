@@ -1,4 +1,4 @@
-import { ThrottleError } from '@kafka-throttle/common';
+import { DrainError } from '../errors.ts';
 
 export interface ScheduleOptions {
   /** N: starts allowed per period for the whole group. */
@@ -62,13 +62,13 @@ const EPOCH_PERIODS = 401;
 export function createSchedule(options: ScheduleOptions): Schedule {
   const { messages, periodMs, burst } = options;
   if (!Number.isSafeInteger(messages) || messages < 1) {
-    throw new ThrottleError('invalid_rate', `messages must be a positive integer, got ${messages}`);
+    throw new DrainError('invalid_rate', `messages must be a positive integer, got ${messages}`);
   }
   if (!Number.isFinite(periodMs) || periodMs <= 0) {
-    throw new ThrottleError('invalid_rate', `periodMs must be a positive number, got ${periodMs}`);
+    throw new DrainError('invalid_rate', `periodMs must be a positive number, got ${periodMs}`);
   }
   if (!Number.isSafeInteger(burst) || burst < 1 || burst > messages) {
-    throw new ThrottleError(
+    throw new DrainError(
       'invalid_rate',
       `burst must be an integer from 1 to messages (${messages}), got ${burst}`,
     );
