@@ -1,8 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// `pnpm test:cluster` only: three brokers of its own, killed and restarted under load, about five
-// minutes on a two-core machine. Whether three more JVMs belong in every `pnpm test` is a
-// decision about CI time, taken apart from the tests.
+// `pnpm test:cluster` (the second step of `pnpm test`): three brokers of its own, killed and
+// restarted under load, about five minutes on a two-core machine.
 export default defineConfig({
   test: {
     include: ['e2e/cluster/**/*.test.ts'],
@@ -10,5 +9,6 @@ export default defineConfig({
     poolOptions: { forks: { singleFork: true } },
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    reporters: ['default', ['json', { outputFile: 'reports/cluster.json' }]],
   },
 });
