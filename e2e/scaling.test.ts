@@ -10,7 +10,9 @@ import { type Service, startService } from './support/services.ts';
 
 afterAll(killAllScripts);
 
-const REQUESTS = 160;
+// Enough for every step to see its 20 deliveries: at 10 per second a worker's start (a few
+// seconds) lets 30 or more go by before the next step counts, and 160 once ran out early.
+const REQUESTS = 300;
 const RATE_MESSAGES = 10;
 const RATE_PERIOD_MS = 1000;
 

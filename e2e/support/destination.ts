@@ -25,7 +25,9 @@ export interface Destination {
   close(): Promise<void>;
 }
 
-const serverScript = fileURLToPath(new URL('./destination-server.ts', import.meta.url));
+const serverScript = fileURLToPath(
+  new URL('../../test-support/destination-server.ts', import.meta.url),
+);
 
 /**
  * Starts the destination in its own process: arrival times are read by an idle event loop, not

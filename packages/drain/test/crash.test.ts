@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { busiestWindow, maxInWindow, timesText } from '../../../test-support/window-check.ts';
 import { drainTestKafka } from './support/backlog.ts';
-import { preciseNow, startDestination } from './support/destination.ts';
+import { preciseNow } from './support/destination.ts';
+import { startDestinationProcess } from './support/destination-process.ts';
 import {
   attemptStarts,
   type LogLine,
@@ -34,7 +35,7 @@ describe('a worker killed with SIGKILL mid-stream, beside a live peer', () => {
       partitions: PARTITIONS,
     });
     const partitionOf = new Map(produced.map((p) => [p.id, p.partition]));
-    const destination = await startDestination();
+    const destination = await startDestinationProcess();
     const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const first = spawnWorker('first', env);
     let second: ReturnType<typeof spawnWorker> | undefined;

@@ -7,7 +7,8 @@ import {
   timesText,
 } from '../../../test-support/window-check.ts';
 import { drainTestKafka } from './support/backlog.ts';
-import { preciseNow, startDestination } from './support/destination.ts';
+import { preciseNow } from './support/destination.ts';
+import { startDestinationProcess } from './support/destination-process.ts';
 import { achievedInSpan } from './support/rate.ts';
 import {
   attemptStarts,
@@ -25,7 +26,7 @@ const STEADY_MS = 4000;
 describe('three worker processes joining and leaving while draining', () => {
   it('keep the group at 20 per second: never more in a period, at least 95% of it between rebalances', async () => {
     const names = (await backlog('group', { count: 1500, partitions: 6 })).env;
-    const destination = await startDestination();
+    const destination = await startDestinationProcess();
     const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const workers: WorkerProcess[] = [];
     /** When each join or leave began (test clock = destination clock), and who is in after it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
 import { drainTestKafka } from './support/backlog.ts';
-import { startDestination } from './support/destination.ts';
+import { startDestinationProcess } from './support/destination-process.ts';
 import { achievedRate } from './support/rate.ts';
 import { attemptStarts, pacedWorkerEnv, spawnWorker } from './support/worker-process.ts';
 
@@ -15,7 +15,7 @@ describe('one worker with a backlog', () => {
       env: names,
       produced,
     } = await backlog('rate', { count: 300, partitions: 6 });
-    const destination = await startDestination();
+    const destination = await startDestinationProcess();
     // `pnpm drain` in its own process, as it runs in production: its event loop is not the
     // destination's.
     const worker = spawnWorker('worker', pacedWorkerEnv(names, destination.sinkEnv, 20, 1000));

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { maxInWindow, timesText } from '../../../test-support/window-check.ts';
 import { drainTestKafka } from './support/backlog.ts';
-import { preciseNow, startDestination } from './support/destination.ts';
+import { preciseNow } from './support/destination.ts';
+import { startDestinationProcess } from './support/destination-process.ts';
 import {
   attemptStarts,
   pacedWorkerEnv,
@@ -26,7 +27,7 @@ describe('a take-over while the rate is saturated', () => {
       partitions: PARTITIONS,
     });
     const partitionOf = new Map(produced.map((p) => [p.id, p.partition]));
-    const destination = await startDestination();
+    const destination = await startDestinationProcess();
     const env = pacedWorkerEnv(names, destination.sinkEnv, N, PERIOD);
     const workers: WorkerProcess[] = [];
     try {

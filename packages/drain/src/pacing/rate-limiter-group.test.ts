@@ -214,6 +214,14 @@ describe('createRateLimiter: rebalances', () => {
         expect(starts.length, `round ${round}, change ${change}`).toBeGreaterThanOrEqual(due);
         promised += due;
       }
+      // Left alone with every partition (its peers gone), the worker spends every lane, the
+      // rotating ones too, once its new partitions have paid: whatever came before.
+      limiter.assign(
+        Array.from({ length: total }, (_, p) => p),
+        total,
+      );
+      const alone = takeAll(limiter, clock, clock.now() + 12 * schedule.slotPeriodMs);
+      expect(alone.length, `round ${round}, alone`).toBeGreaterThanOrEqual(messages * 9);
     }
     // Most rounds promise starts: the check above is not vacuous.
     expect(promised).toBeGreaterThan(10_000);

@@ -32,6 +32,55 @@ export interface Destination {
   close(): Promise<void>;
 }
 
+/** A few rounds of requests a destination answers and does not record (`x-warm-up`). */
+export async function warmUp(url: string): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    await Promise.all(
+      [0, 1, 2, 3, 4, 5].map(async () => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'x-warm-up': '1', 'content-type': 'application/json' },
+          body: '{}',
+        });
+        await response.text();
+      }),
+    );
+  }
+}
+
+/** `Destination.until` over `arrivals`; call `notify` after each arrival. */
+export function arrivalWaiters(arrivals: Arrival[]): {
+  notify(): void;
+  until: Destination['until'];
+} {
+  const waiters = new Set<() => void>();
+  return {
+    notify() {
+      for (const waiter of waiters) waiter();
+    },
+    until(predicate, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        if (predicate(arrivals)) return resolve();
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `destination: condition not met after ${timeoutMs} ms (${arrivals.length} arrivals)`,
+            ),
+          );
+        }, timeoutMs);
+        function check(): void {
+          if (!predicate(arrivals)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        }
+        waiters.add(check);
+      });
+    },
+  };
+}
+
 /**
  * The API being throttled, as the tests see it: records when each request arrived (taken when
  * its headers are parsed, before the body is read) and answers as `reply` says (200 by default).
@@ -45,7 +94,7 @@ export async function startDestination(
   options: { port?: number } = {},
 ): Promise<Destination> {
   const arrivals: Arrival[] = [];
-  const waiters = new Set<() => void>();
+  const waiters = arrivalWaiters(arrivals);
   const server: Server = createServer((request, response) => {
     const at = preciseNow();
     if (request.headers['x-warm-up']) {
@@ -74,7 +123,7 @@ export async function startDestination(
         ...answer.headers,
       });
       response.end(answer.body ?? '{}');
-      for (const waiter of waiters) waiter();
+      waiters.notify();
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -82,18 +131,7 @@ export async function startDestination(
   const { port } = server.address() as AddressInfo;
   // A real destination has been running for a while; a fresh server answers its first requests
   // tens of milliseconds late, which would show up as arrival jitter that is not the worker's.
-  for (let round = 0; round < 5; round++) {
-    await Promise.all(
-      [0, 1, 2, 3, 4, 5].map(async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/warm-up`, {
-          method: 'POST',
-          headers: { 'x-warm-up': '1', 'content-type': 'application/json' },
-          body: '{}',
-        });
-        await response.text();
-      }),
-    );
-  }
+  await warmUp(`http://127.0.0.1:${port}/warm-up`);
 
   const url = `http://127.0.0.1:${port}/hook`;
   return {
@@ -102,26 +140,7 @@ export async function startDestination(
     arrivals,
     times: () => arrivals.map((a) => a.at).sort((a, b) => a - b),
     uniqueIds: () => new Set(arrivals.map((a) => a.id)),
-    until(predicate, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        if (predicate(arrivals)) return resolve();
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(
-            new Error(
-              `destination: condition not met after ${timeoutMs} ms (${arrivals.length} arrivals)`,
-            ),
-          );
-        }, timeoutMs);
-        function check(): void {
-          if (!predicate(arrivals)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        }
-        waiters.add(check);
-      });
-    },
+    until: waiters.until,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /**
- * The destination process (see destination.ts): answers 200 to every POST and reports each
- * arrival to its parent over IPC. Only loopback. With an argument N, the first attempt of every
- * Nth message is answered 503 (a destination that fails some attempts): each failure is one
- * retry drain counts.
+ * A recording destination in a process of its own (e2e/support/destination.ts and the drain
+ * tests' destination-process.ts start it): answers 200 to every POST and reports each arrival
+ * to its parent over IPC, so arrival times are read by an idle event loop rather than by a test
+ * busy parsing the services' output. Only loopback. With an argument N, the first attempt of
+ * every Nth message is answered 503 (a destination that fails some attempts): each failure is
+ * one retry drain counts. A request with `x-warm-up` is answered and not reported.
  */
 const failEvery = Number(process.argv[2] ?? 0);
 let firstAttempts = 0;
@@ -17,6 +19,11 @@ const send = (message: unknown): void => {
 const server = createServer((req, res) => {
   // Read the clock first: this is the arrival the rate promise is checked against.
   const at = performance.timeOrigin + performance.now();
+  if (req.headers['x-warm-up']) {
+    req.resume();
+    res.end('{}');
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
@@ -29,8 +36,10 @@ const server = createServer((req, res) => {
         status,
         id: String(req.headers['x-throttle-id'] ?? ''),
         attempt,
+        headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         at,
+        repliedAt: performance.timeOrigin + performance.now(),
       },
     });
   });
