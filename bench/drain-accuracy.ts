@@ -1,7 +1,7 @@
 import { retryWithBackoff, systemClock } from '@kafka-throttle/common';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { maxInWindow } from '../test-support/window-check.ts';
-import type { CountingDestination } from './drain-destination.ts';
+import type { Arrivals, CountingDestination } from './drain-destination.ts';
 import { spawnDrainWorker, type WorkerChild } from './drain-workers.ts';
 
 export interface AccuracyCase {
@@ -50,7 +50,7 @@ const PERIOD = 1000;
 
 /**
  * One accuracy run: a topic with a backlog for the whole run, `workers` drain processes
- * (`pnpm drain`, HTTP sink) started together, a counting destination in this process. The
+ * (`pnpm drain`, HTTP sink) started together, a counting destination in its own process. The
  * measured span starts two periods after every worker has its share and lasts `seconds`.
  */
 export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
@@ -68,7 +68,7 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
   await produce(c.kafka, topic, backlog, c.partitions);
   c.log(`  ${c.rate}/s × ${c.workers} worker(s): ${backlog} records in ${topic}`);
 
-  c.destination.reset();
+  await c.destination.reset();
   const env = {
     KAFKA_BROKERS: c.bootstrap,
     KAFKA_TOPIC: topic,
@@ -103,9 +103,10 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
       setTimeout(resolve, from - (performance.timeOrigin + performance.now()) + c.seconds * PERIOD),
     );
     const to = from + c.seconds * PERIOD;
-    const arrivals = c.destination.times.filter((t) => t >= from && t < to).sort((a, b) => a - b);
+    const received = await c.destination.collect();
+    const arrivals = received.times.filter((t) => t >= from && t < to).sort((a, b) => a - b);
     const attempts = workers.flatMap((w) => w.lines()).filter((l) => l.msg === 'attempt');
-    const transit = transitSpread(attempts, c.destination, from, to);
+    const transit = transitSpread(attempts, received, from, to);
     const starts = attempts
       .map((l) => Number(l.startedAt))
       .filter((t) => t >= from && t < to)
@@ -131,7 +132,7 @@ export async function runAccuracyCase(c: AccuracyCase): Promise<AccuracyRow> {
 /** How much the time from start to arrival varies, per request matched by id. */
 function transitSpread(
   attempts: Record<string, unknown>[],
-  destination: CountingDestination,
+  destination: Arrivals,
   from: number,
   to: number,
 ): { spread: number; p999: number } | undefined {

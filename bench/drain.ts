@@ -12,10 +12,10 @@ import { startCountingDestination } from './drain-destination.ts';
  * `pnpm bench:drain`, one run on this machine with its own broker:
  *
  * (1) Accuracy. For each rate (N per 1 s period) and worker count: a backlog, the workers as
- *     `pnpm drain` child processes (HTTP sink), a counting destination in this process. Over the
+ *     `pnpm drain` child processes (HTTP sink), a counting destination in its own process. Over the
  *     measured span: the most arrivals in any one-period window (goal: ≤ N), the most attempt
- *     starts in any window per the workers' own logs, the rate achieved (goal: ≥ 0.99 with one
- *     worker, ≥ 0.95 with three) and the p99 error of the spacing between arrivals.
+ *     starts in any window per the workers' own logs, the rate achieved (goal: ≥ 0.98, for one
+ *     worker as for three) and the p99 error of the spacing between arrivals.
  * (2) Ceiling. Deliveries per second with no effective limit to a no-op sink (worker in this
  *     process) against a plain kafkajs consumer reading the same topic, alternating rounds.
  *     Goal: ratio ≥ 0.8.
@@ -134,7 +134,8 @@ function printReport(rows: AccuracyRow[], ceiling: { plain: number; drain: numbe
     'goal',
   ];
   const table = rows.map((r) => {
-    const achievedGoal = r.workers === 1 ? 0.99 : 0.95;
+    // The design's promise, for the group whatever its size: 98% of N with the default guard.
+    const achievedGoal = 0.98;
     const missed = [
       r.maxArrivals > r.rate ? `window > ${r.rate}` : '',
       r.achieved < achievedGoal ? `achieved < ${achievedGoal}` : '',

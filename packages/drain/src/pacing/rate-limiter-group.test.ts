@@ -14,11 +14,11 @@ import {
 import { createSchedule } from './schedule.ts';
 
 describe('createRateLimiter: shares of a group', () => {
-  it('50 per second over 3 workers with 2 partitions each: at least 95% together, never more', () => {
-    const run = runGroup({
+  // Each worker gets its third of the rate over the rotation cycle, fractional as it is.
+  it.each([
+    {
       messages: 50,
       periodMs: 1000,
-      burst: 50,
       split: [
         [0, 3],
         [1, 4],
@@ -27,22 +27,11 @@ describe('createRateLimiter: shares of a group', () => {
       hours: 1,
       latenessMs: 5,
       deliveryMs: 10,
-    });
-    expect(maxInWindow(run.starts, 1000)).toBeLessThanOrEqual(50);
-    expect(run.ratio).toBeGreaterThanOrEqual(0.95);
-    // Each worker gets its third of the rate over the rotation cycle, fractional as it is.
-    for (const starts of run.startsByWorker) {
-      const share = achieved(starts, run.from, run.to, { messages: 50 / 3, periodMs: 1000 });
-      expect(share).toBeGreaterThan(0.95);
-      expect(share).toBeLessThan(1.01);
-    }
-  });
-
-  it('5 per 5 s over 3 workers: at least 95% together, never more, each about a third', () => {
-    const run = runGroup({
+      share: [0.95, 1.01],
+    },
+    {
       messages: 5,
       periodMs: 5000,
-      burst: 5,
       split: [
         [0, 1],
         [2, 3],
@@ -51,15 +40,29 @@ describe('createRateLimiter: shares of a group', () => {
       hours: 4,
       latenessMs: 25,
       deliveryMs: 200,
-    });
-    expect(maxInWindow(run.starts, 5000)).toBeLessThanOrEqual(5);
-    expect(run.ratio).toBeGreaterThanOrEqual(0.95);
-    for (const starts of run.startsByWorker) {
-      const share = achieved(starts, run.from, run.to, { messages: 5 / 3, periodMs: 5000 });
-      expect(share).toBeGreaterThan(0.9);
-      expect(share).toBeLessThan(1.05);
-    }
-  });
+      share: [0.9, 1.05],
+    },
+  ])(
+    '$messages per $periodMs ms over 3 workers: at least 95% together, never more, each about a third',
+    ({ messages, periodMs, split, hours, latenessMs, deliveryMs, share: [low, high] }) => {
+      const run = runGroup({
+        messages,
+        periodMs,
+        burst: messages,
+        split,
+        hours,
+        latenessMs,
+        deliveryMs,
+      });
+      expect(maxInWindow(run.starts, periodMs)).toBeLessThanOrEqual(messages);
+      expect(run.ratio).toBeGreaterThanOrEqual(0.95);
+      for (const starts of run.startsByWorker) {
+        const share = achieved(starts, run.from, run.to, { messages: messages / 3, periodMs });
+        expect(share).toBeGreaterThan(low as number);
+        expect(share).toBeLessThan(high as number);
+      }
+    },
+  );
 
   it('the same rates with burst 1 and workers up to ε late', () => {
     for (const [messages, periodMs] of [

@@ -1,6 +1,12 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Arrival, arrivalWaiters, type Destination, warmUp } from './destination.ts';
+import {
+  type Arrival,
+  arrivalWaiters,
+  type Destination,
+  recordingDestination,
+  warmUp,
+} from './destination.ts';
 
 const serverScript = fileURLToPath(
   new URL('../../../../test-support/destination-server.ts', import.meta.url),
@@ -36,17 +42,8 @@ export async function startDestinationProcess(): Promise<Destination> {
   const base = await listening;
   // A fresh server answers its first requests tens of milliseconds late.
   await warmUp(base);
-  const url = `${base}hook`;
-  return {
-    url,
-    sinkEnv: { SINK: 'http', SINK_URL: url },
-    arrivals,
-    times: () => arrivals.map((a) => a.at).sort((a, b) => a - b),
-    uniqueIds: () => new Set(arrivals.map((a) => a.id)),
-    until: waiters.until,
-    async close() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return recordingDestination(`${base}hook`, arrivals, waiters.until, async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
 }

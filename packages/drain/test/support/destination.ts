@@ -133,18 +133,32 @@ export async function startDestination(
   // tens of milliseconds late, which would show up as arrival jitter that is not the worker's.
   await warmUp(`http://127.0.0.1:${port}/warm-up`);
 
-  const url = `http://127.0.0.1:${port}/hook`;
+  return recordingDestination(
+    `http://127.0.0.1:${port}/hook`,
+    arrivals,
+    waiters.until,
+    () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+}
+
+/** A destination's view for the tests, over the arrivals it recorded. */
+export function recordingDestination(
+  url: string,
+  arrivals: Arrival[],
+  until: Destination['until'],
+  close: () => Promise<void>,
+): Destination {
   return {
     url,
     sinkEnv: { SINK: 'http', SINK_URL: url },
     arrivals,
     times: () => arrivals.map((a) => a.at).sort((a, b) => a - b),
     uniqueIds: () => new Set(arrivals.map((a) => a.id)),
-    until: waiters.until,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    until,
+    close,
   };
 }
