@@ -193,4 +193,26 @@ describe('control topic', () => {
     expect(fresh.current().desired.paused).toBe(true);
     expect(fresh.current().hold).toMatchObject({ until, by: 'test-writer' });
   });
+
+  it('never lets a later, shorter hold cut one in force (two workers writing at once)', async () => {
+    const { config, topic } = await setUp();
+    const view = follower(config);
+    await view.start();
+    const until = Date.now() + 3000;
+    await writer(topic, view).hold(until, 'destination answered 429 with Retry-After: 3');
+    // Another worker that had not read the first hold yet: its shorter one lands after it.
+    const racer = kafka.producer();
+    await racer.connect();
+    closers.push(() => racer.disconnect());
+    const shorter = { until: until - 2500, changedAt: Date.now(), reason: 'breaker', by: 'racer' };
+    await racer.send({
+      topic: controlTopicName(topic),
+      messages: [{ key: 'hold', value: JSON.stringify(shorter) }],
+    });
+    await view.caughtUp();
+    expect(view.current().hold).toMatchObject({ until, by: 'test-writer' });
+    const fresh = follower(config);
+    await fresh.start();
+    expect(fresh.current().hold).toMatchObject({ until, by: 'test-writer' });
+  });
 });

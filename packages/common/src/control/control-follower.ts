@@ -64,7 +64,8 @@ export interface ControlFollower {
  * and an empty group without offsets is dropped by the broker after the consumer leaves.
  *
  * Within a key the last record wins, the same rule compaction applies, so a follower that
- * starts after compaction reaches the state that one reading since the beginning reached.
+ * starts after compaction reaches the state that one reading since the beginning reached; but a
+ * hold is kept while a later record would only shorten it.
  */
 export function createControlFollower(options: ControlFollowerOptions): ControlFollower {
   const { kafka, clock } = options;
@@ -104,6 +105,9 @@ export function createControlFollower(options: ControlFollowerOptions): ControlF
     } else if (key === CONTROL_KEYS.hold) {
       const hold = parseHold(value);
       if (!hold) return void logger.warn({ key, offset }, 'malformed control record ignored');
+      // Holds only ever lengthen: two workers writing at once (one asked for 3 s by a 429, the
+      // other for 200 ms by its breaker) must not let the later, shorter record cut the first.
+      if (state.hold && state.hold.until >= hold.until) return;
       state = { ...state, hold };
     } else {
       return;
