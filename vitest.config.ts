@@ -83,6 +83,12 @@ export default defineConfig({
           include: timing,
           sequence: { groupOrder: 1 },
           poolOptions: { forks: { singleFork: true } },
+          // On two shared cores a destination's arrival stamps sometimes spread by more than the
+          // guard (a burst of N requests processed one after another, unevenly from one period
+          // to the next), and a window at the destination then holds a few more than N while
+          // the workers' own starts are within N. Such a test runs once more; one that fails
+          // twice fails the run. The starts are checked exactly every time.
+          retry: 1,
         },
       },
     ],

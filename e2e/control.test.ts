@@ -1,11 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { acceptedIds } from './support/client.ts';
 import { postBacklog } from './support/load.ts';
 import { killAllScripts, runScript } from './support/processes.ts';
 import type { Service } from './support/services.ts';
 import { startSteeredGroup } from './support/steered-group.ts';
 
-afterAll(killAllScripts);
+// After each attempt, so that a timing test run once more (vitest.config.ts) starts clean.
+afterEach(killAllScripts);
 
 const PERIOD = 1000;
 /** Time from a request's start at a worker to its arrival, allowed on a shared 2-core machine. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testBrokers } from '../test-support/kafka.ts';
 import { acceptedIds } from './support/client.ts';
 import { postBacklog } from './support/load.ts';
@@ -11,7 +11,8 @@ import { killAllScripts, repoRoot } from './support/processes.ts';
 import { startSteeredGroup } from './support/steered-group.ts';
 import { sleep, waitUntil } from './support/wait.ts';
 
-afterAll(killAllScripts);
+// After each attempt, so that a timing test run once more (vitest.config.ts) starts clean.
+afterEach(killAllScripts);
 
 const PERIOD = 1000;
 const LIMIT = 20;

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { rateWindows, timesText } from '../test-support/window-check.ts';
 import { waitForDeliveries } from './support/deliveries.ts';
@@ -6,7 +6,8 @@ import { startDestination } from './support/destination.ts';
 import { killAllScripts, runScript } from './support/processes.ts';
 import { startService } from './support/services.ts';
 
-afterAll(killAllScripts);
+// After each attempt, so that a timing test run once more (vitest.config.ts) starts clean.
+afterEach(killAllScripts);
 
 describe('the original scenario, end to end', () => {
   it('delivers 100 POSTs of {"number": i} all, in order, at 5 per 500 ms', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testBrokers, uniqueName } from '../test-support/kafka.ts';
 import { rateWindows, timesText } from '../test-support/window-check.ts';
 import { acceptedIds } from './support/client.ts';
@@ -8,7 +8,8 @@ import { answerCounts, postBacklog } from './support/load.ts';
 import { killAllScripts } from './support/processes.ts';
 import { type Service, startService } from './support/services.ts';
 
-afterAll(killAllScripts);
+// After each attempt, so that a timing test run once more (vitest.config.ts) starts clean.
+afterEach(killAllScripts);
 
 // Enough for every step to see its 20 deliveries: at 10 per second a worker's start (a few
 // seconds) lets 30 or more go by before the next step counts, and 160 once ran out early.

@@ -47,9 +47,9 @@ export async function startDestination(
     child.once('exit', (code) =>
       reject(new Error(`destination exited (${code}) before listening`)),
     );
-    child.on('message', (message: { listening?: string; arrival?: Arrival }) => {
+    child.on('message', (message: { listening?: string; arrivals?: Arrival[] }) => {
       if (message.listening) resolve(message.listening);
-      if (message.arrival) arrivals.push(message.arrival);
+      if (message.arrivals) arrivals.push(...message.arrivals);
     });
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
